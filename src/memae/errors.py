@@ -1,0 +1,30 @@
+"""Exceptions that the CLI turns into one-line messages.
+
+Every user-facing mistake raises a subclass of :class:`MemAEError` whose message says what is wrong and
+how to fix it.  Library code never prints; the CLI maps these to ``Error: ...`` on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+
+class MemAEError(Exception):
+    """Base class of every error that is the user's to fix."""
+
+
+class ConfigError(MemAEError, ValueError):
+    """A bad configuration key, value or combination of options."""
+
+
+class DataError(MemAEError, ValueError):
+    """Missing, malformed or unusable input data (files, arrays, shapes, NaN/inf)."""
+
+
+class UnknownNameError(MemAEError, KeyError):
+    """An unknown architecture, variant, method, dataset or experiment name."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(MemAEError, RuntimeError):
+    """A missing, corrupt or incompatible checkpoint file."""

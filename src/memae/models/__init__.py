@@ -1,0 +1,9 @@
+"""Models: the MemAE wrapper, the paper's encoders/decoders and the registry of architectures and variants."""
+
+from .memae import DEFAULT_ENTROPY_WEIGHT, LossBreakdown, MemAE, MemAEOutput
+from .registry import ARCHITECTURES, VARIANTS, Architecture, build_model, list_architectures, list_variants
+
+__all__ = [
+    "MemAE", "MemAEOutput", "LossBreakdown", "DEFAULT_ENTROPY_WEIGHT",
+    "Architecture", "ARCHITECTURES", "VARIANTS", "build_model", "list_architectures", "list_variants",
+]

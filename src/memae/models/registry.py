@@ -1,0 +1,219 @@
+"""The paper's architectures and model variants, by name.
+
+>>> import torch
+>>> model = build_model("mnist", variant="memae")
+>>> recon, weights = model(torch.zeros(2, 1, 28, 28))
+>>> recon.shape, weights.shape
+(torch.Size([2, 1, 28, 28]), torch.Size([2, 100, 4, 4]))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from ..errors import ConfigError, UnknownNameError
+from ..memory import MemoryModule
+from .conv import LayerSpec, conv_decoder, conv_encoder, encoder_sizes
+from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
+from .mlp import mlp_decoder, mlp_encoder
+
+__all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "build_model", "list_architectures", "list_variants"]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One network of the paper (or of memae), with its memory size and defaults."""
+
+    kind: str  # "conv2d", "conv3d" or "mlp"
+    num_slots: int
+    shrink_threshold: float | str
+    description: str
+    in_channels: int = 1
+    input_size: tuple[int, ...] = ()
+    encoder: tuple[LayerSpec, ...] = ()
+    decoder: tuple[LayerSpec, ...] = ()
+    in_features: int | None = None  # mlp: input width (None: must be given)
+    hidden: tuple[int, ...] = ()  # mlp: widths of the encoder layers after the input, the code last
+    activation: str = "relu"
+    flatten_latent: bool = False
+    dcgan_init: bool = False  # conv N(0, 0.02), BN gamma N(1, 0.02): the authors' video code
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "mnist": Architecture(
+        kind="conv2d", num_slots=100, shrink_threshold="1/N", in_channels=1, input_size=(28, 28),
+        encoder=((1, 2, 16), (3, 2, 32), (3, 2, 64)), decoder=((3, 2, 64), (3, 2, 32), (3, 2, 1)),
+        description="paper 4.1: Conv2(1,2,16)-Conv2(3,2,32)-Conv2(3,2,64), Dconv2(3,2,64)-(3,2,32)-(3,2,1); N=100",
+    ),
+    "cifar10": Architecture(
+        kind="conv2d", num_slots=500, shrink_threshold="1/N", in_channels=3, input_size=(32, 32),
+        encoder=((3, 2, 64), (3, 2, 128), (3, 2, 128), (3, 2, 256)),
+        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 128), (3, 2, 3)),
+        description="paper 4.1: Conv2 64-128-128-256, Dconv2 256-128-128-3 (k3 s2); N=500",
+    ),
+    "video": Architecture(
+        kind="conv3d", num_slots=2000, shrink_threshold=0.0025, in_channels=1, input_size=(16, 256, 256),
+        encoder=((3, (1, 2, 2), 96), (3, 2, 128), (3, 2, 256), (3, 2, 256)),
+        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 96), (3, (1, 2, 2), 1)),
+        activation="leaky_relu", dcgan_init=True,
+        description="paper 4.2: Conv3 96-128-256-256 (first stride (1,2,2)), mirrored Dconv3; 16x256x256 grey; N=2000, C=256",
+    ),
+    "kdd": Architecture(
+        kind="mlp", num_slots=50, shrink_threshold="1/N", in_features=120, hidden=(60, 30, 10, 3), activation="tanh",
+        description="paper 4.3: FC 120-60-30-10-3 and mirror, tanh except last; N=50 over C=3",
+    ),
+    "digits": Architecture(
+        kind="conv2d", num_slots=50, shrink_threshold="1/N", in_channels=1, input_size=(8, 8),
+        encoder=((3, 2, 16), (3, 2, 32)), decoder=((3, 2, 16), (3, 2, 1)), flatten_latent=True,
+        description="memae demo: scikit-learn's 8x8 digits, Conv2(3,2,16)-Conv2(3,2,32), mirror; N=50 over the flattened code",
+    ),
+    "mlp": Architecture(
+        kind="mlp", num_slots=50, shrink_threshold="1/N", hidden=(), activation="tanh",
+        description="generic tables: FC widths halving from the input width down to a small code (set hidden=...)",
+    ),
+}
+
+# variant -> (use memory, shrinkage on, entropy on, latent l1 on)
+VARIANTS: dict[str, tuple[bool, bool, bool, bool]] = {
+    "ae": (False, False, False, False),
+    "ae-l1": (False, False, False, True),
+    "memae-nonspar": (True, False, False, False),
+    "memae-noshrink": (True, False, True, False),
+    "memae-noentropy": (True, True, False, False),
+    "memae": (True, True, True, False),
+}
+
+OVERRIDES = (
+    "num_slots", "shrink_threshold", "similarity", "temperature", "entropy_weight", "latent_l1_weight",
+    "flatten_latent", "in_channels", "input_size", "width", "in_features", "hidden", "activation",
+)
+DEFAULT_LATENT_L1_WEIGHT = 0.0002  # the paper gives no value for AE-l1; we reuse alpha's
+
+
+def list_architectures() -> list[str]:
+    return sorted(ARCHITECTURES)
+
+
+def list_variants() -> list[str]:
+    return list(VARIANTS)
+
+
+def auto_hidden(in_features: int) -> tuple[int, ...]:
+    """Widths halving from ``in_features`` down to a code of about ``in_features / 16`` (at least 2)."""
+    widths = [in_features]
+    while widths[-1] > 2 and len(widths) < 5:
+        widths.append(max(2, math.ceil(widths[-1] / 2)))
+    return tuple(widths) if len(widths) > 1 else (in_features, 2)
+
+
+def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> MemAE:
+    """Build a paper architecture in one of the paper's variants.
+
+    Args:
+        architecture: one of :func:`list_architectures` (``mnist``, ``cifar10``, ``video``, ``kdd``, ``digits``, ``mlp``).
+        variant: ``ae``, ``ae-l1``, ``memae-nonspar`` (no shrinkage, no entropy loss), ``memae-noshrink``,
+            ``memae-noentropy`` or ``memae``.
+        **overrides: ``num_slots``, ``shrink_threshold`` (float or ``"k/N"``), ``similarity``, ``temperature``,
+            ``entropy_weight``, ``latent_l1_weight``, ``flatten_latent``, ``in_channels``, ``input_size``,
+            ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``activation``.
+
+    Returns:
+        a :class:`MemAE` whose ``config`` attribute rebuilds it: ``build_model(**model.config)``.
+    """
+    if architecture not in ARCHITECTURES:
+        raise UnknownNameError(f"unknown architecture {architecture!r}; choose one of {', '.join(list_architectures())}")
+    if variant not in VARIANTS:
+        raise UnknownNameError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    unknown = sorted(set(overrides) - set(OVERRIDES))
+    if unknown:
+        raise ConfigError(f"unknown model option(s) {', '.join(unknown)}; valid options are {', '.join(OVERRIDES)}")
+    arch = ARCHITECTURES[architecture]
+    use_memory, shrink, entropy, latent_l1 = VARIANTS[variant]
+    options = {k: v for k, v in overrides.items() if v is not None}
+
+    if arch.kind == "mlp":
+        encoder, decoder, code_dim, input_shape = _build_mlp(arch, options)
+        flatten = False
+    else:
+        encoder, decoder, code_dim, input_shape = _build_conv(arch, options)
+        flatten = bool(options.get("flatten_latent", arch.flatten_latent))
+        if flatten:
+            sizes = encoder_sizes(input_shape[1:], arch.encoder)
+            code_dim *= math.prod(sizes[-1])
+
+    memory = None
+    if use_memory:
+        memory = MemoryModule(
+            int(options.get("num_slots", arch.num_slots)),
+            code_dim,
+            shrink_threshold=options.get("shrink_threshold", arch.shrink_threshold) if shrink else 0.0,
+            similarity=options.get("similarity", "dot"),
+            temperature=float(options.get("temperature", 1.0)),
+        )
+    model = MemAE(
+        encoder,
+        memory,
+        decoder,
+        entropy_weight=float(options.get("entropy_weight", DEFAULT_ENTROPY_WEIGHT)) if entropy else 0.0,
+        latent_l1_weight=float(options.get("latent_l1_weight", DEFAULT_LATENT_L1_WEIGHT)) if latent_l1 else 0.0,
+        flatten_latent=flatten,
+        input_shape=input_shape,
+    )
+    if arch.dcgan_init:
+        model.apply(_dcgan_init)
+    model.config = {"architecture": architecture, "variant": variant, **options}
+    return model
+
+
+def _build_conv(arch: Architecture, options: dict[str, Any]):
+    dims = 2 if arch.kind == "conv2d" else 3
+    in_channels = int(options.get("in_channels", arch.in_channels))
+    input_size = tuple(int(s) for s in options.get("input_size", arch.input_size))
+    if len(input_size) != dims:
+        raise ConfigError(f"input_size for {arch.kind} must have {dims} entries, got {list(input_size)}")
+    width = float(options.get("width", 1.0))
+    if width <= 0:
+        raise ConfigError(f"width must be > 0, got {width}")
+    scale = lambda c: max(1, round(c * width))  # noqa: E731
+    enc_layers = [(k, s, scale(c)) for k, s, c in arch.encoder]
+    dec_layers = [(k, s, scale(c)) for k, s, c in arch.decoder[:-1]] + [arch.decoder[-1][:2] + (in_channels,)]
+    sizes = encoder_sizes(input_size, enc_layers)
+    if any(n < 1 for size in sizes for n in size):
+        raise ConfigError(f"input_size {list(input_size)} is too small for the {len(enc_layers)} stride-2 layers")
+    encoder = conv_encoder(in_channels, enc_layers, dims, arch.activation)
+    try:
+        decoder = conv_decoder(enc_layers[-1][2], dec_layers, sizes[::-1], dims, arch.activation)
+    except ValueError as exc:
+        raise ConfigError(f"input_size {list(input_size)} does not round-trip through this network: {exc}") from None
+    return encoder, decoder, enc_layers[-1][2], (in_channels, *input_size)
+
+
+def _build_mlp(arch: Architecture, options: dict[str, Any]):
+    in_features = options.get("in_features", arch.in_features)
+    if in_features is None:
+        raise ConfigError("the mlp architecture needs in_features=<number of input columns>")
+    in_features = int(in_features)
+    hidden = options.get("hidden") or arch.hidden or auto_hidden(in_features)[1:]
+    widths = [in_features] + [int(h) for h in hidden]
+    if any(w <= 0 for w in widths):
+        raise ConfigError(f"mlp widths must be positive, got in_features={in_features}, hidden={list(hidden)}")
+    activation = options.get("activation", arch.activation)
+    encoder = mlp_encoder(widths, activation)
+    decoder = mlp_decoder(widths[::-1], activation)
+    return encoder, decoder, widths[-1], (in_features,)
+
+
+def _dcgan_init(module: nn.Module) -> None:
+    if isinstance(module, (nn.Conv3d, nn.ConvTranspose3d, nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm3d)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
