@@ -41,7 +41,8 @@ def _read_bytes(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"{path}: cannot read IDX file ({exc.strerror or exc}); check the path and permissions") from exc
+        reason = exc.strerror or exc
+        raise DataError(f"{path}: cannot read IDX file ({reason}); check the path and permissions") from exc
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)

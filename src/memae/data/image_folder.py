@@ -79,7 +79,9 @@ def load_image_folder(
         raise DataError(f"{root}: image folder does not exist; point the data root at a folder of class sub-folders")
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not class_dirs:
-        raise DataError(f"{root}: no class sub-folders; put the images in one sub-folder per class (or normal/ and anomalous/)")
+        raise DataError(
+            f"{root}: no class sub-folders; put the images in one sub-folder per class (or normal/ and anomalous/)"
+        )
     names = tuple(p.name for p in class_dirs)
     prelabelled = sorted(n.lower() for n in names) == sorted(_ANOMALY_LAYOUT)
     if prelabelled:  # fixed label order, whatever the sort order of the folder names
@@ -92,9 +94,8 @@ def load_image_folder(
     for label, folder in enumerate(class_dirs):
         found = _list_images(folder)
         if not found:
-            raise DataError(
-                f"{folder}: no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) in this class folder; add some or remove it"
-            )
+            exts = ", ".join(sorted(IMAGE_EXTENSIONS))
+            raise DataError(f"{folder}: no images ({exts}) in this class folder; add some or remove it")
         files += found
         labels += [label] * len(found)
 

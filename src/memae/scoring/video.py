@@ -1,0 +1,262 @@
+"""Frame-level scores and metrics for video anomaly detection (numpy + scikit-learn only).
+
+Pipeline: per-clip reconstruction errors -> :func:`frame_scores_from_clips` (one score per frame, NaN where
+no clip scores a frame) -> :func:`evaluate_frames`, which min-max normalises each video (the regularity score
+``p = 1 - (e - min e) / (max e - min e)`` of the paper) and reports pooled frame ROC-AUC over all scored frames
+(anomaly score ``1 - p``), the mean of per-video AUCs, the equal error rate and average precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+from memae.errors import DataError
+
+SCORE_MODES = ("center", "mean")
+FILL_MODES = ("nan", "nearest")
+
+
+def num_clips(num_frames: int, clip_len: int = 16, stride: int = 1) -> int:
+    """Number of clips ``0, stride, ...`` of ``clip_len`` frames that fit in ``num_frames``."""
+    return len(range(0, max(num_frames - clip_len + 1, 0), stride))
+
+
+def frame_scores_from_clips(
+    clip_errors: np.ndarray,
+    num_frames: int,
+    clip_len: int = 16,
+    stride: int = 1,
+    mode: str = "center",
+    fill: str = "nan",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn per-clip errors of one video into per-frame scores.
+
+    Parameters
+    ----------
+    clip_errors : np.ndarray
+        ``(n_clips,)`` error of the clips starting at ``0, stride, 2*stride, ...`` (as :class:`ClipDataset`
+        and :func:`iter_clips` produce them); ``n_clips`` must equal :func:`num_clips`.
+    num_frames : int
+        Frames in the video.
+    clip_len, stride : int
+        How the clips were formed.
+    mode : {"center", "mean"}
+        ``"center"``: the clip starting at ``s`` scores frame ``s + clip_len // 2`` only (frame index 8, the
+        9th frame, of a 16-frame clip). ``"mean"``: each frame gets the mean error of all clips containing it.
+    fill : {"nan", "nearest"}
+        What unscored frames get: NaN (default; :func:`evaluate_frames` skips them) or the score of the
+        nearest scored frame (earlier one on ties).
+
+    Returns
+    -------
+    scores : np.ndarray
+        float64 ``(num_frames,)``.
+    scored : np.ndarray
+        bool ``(num_frames,)``, True where a clip gave the frame its score (independent of ``fill``).
+    """
+    if mode not in SCORE_MODES:
+        raise DataError(f"mode must be one of {', '.join(SCORE_MODES)}, got {mode!r}")
+    if fill not in FILL_MODES:
+        raise DataError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}")
+    if clip_len < 1 or stride < 1:
+        raise DataError(f"clip_len and stride must be >= 1, got clip_len={clip_len}, stride={stride}")
+    errors = np.asarray(clip_errors, dtype=np.float64).reshape(-1)
+    expected = num_clips(num_frames, clip_len, stride)
+    if errors.size != expected:
+        raise DataError(
+            f"got {errors.size} clip errors for a video of {num_frames} frames; clip_len={clip_len}, "
+            f"stride={stride} give {expected} clips"
+        )
+    if not np.all(np.isfinite(errors)):
+        raise DataError("clip errors contain NaN or inf; check the model's reconstructions")
+    starts = np.arange(expected, dtype=np.int64) * stride
+    scores = np.full(num_frames, np.nan)
+    if mode == "center":
+        scores[starts + clip_len // 2] = errors
+        scored = ~np.isnan(scores)
+    else:
+        sums = np.zeros(num_frames)
+        counts = np.zeros(num_frames)
+        for k in range(clip_len):  # starts are distinct, so plain fancy-index += is exact
+            sums[starts + k] += errors
+            counts[starts + k] += 1
+        scored = counts > 0
+        scores[scored] = sums[scored] / counts[scored]
+    if fill == "nearest" and scored.any() and not scored.all():
+        idx = np.flatnonzero(scored)
+        pos = np.clip(np.searchsorted(idx, np.arange(num_frames)), 1, len(idx) - 1) if len(idx) > 1 else None
+        if pos is None:
+            nearest = np.full(num_frames, idx[0])
+        else:
+            left, right = idx[pos - 1], idx[pos]
+            frames = np.arange(num_frames)
+            nearest = np.where(frames - left <= right - frames, left, right)
+        scores = scores[nearest]
+    return scores, scored
+
+
+def frame_scores_per_video(
+    clip_errors: Sequence[np.ndarray],
+    num_frames: Sequence[int],
+    clip_len: int = 16,
+    stride: int = 1,
+    mode: str = "center",
+    fill: str = "nan",
+) -> list[np.ndarray]:
+    """:func:`frame_scores_from_clips` for each video; returns the per-frame scores only."""
+    if len(clip_errors) != len(num_frames):
+        raise DataError(f"{len(clip_errors)} videos of clip errors but {len(num_frames)} frame counts")
+    return [
+        frame_scores_from_clips(e, n, clip_len, stride, mode, fill)[0] for e, n in zip(clip_errors, num_frames)
+    ]
+
+
+def split_by_video(values: np.ndarray, video_ids: np.ndarray, num_videos: int | None = None) -> list[np.ndarray]:
+    """Split per-clip values into one array per video, given each clip's video id (``ClipDataset.video_ids``).
+
+    Order within a video is kept, so clips served in dataset order come out in start order.
+    """
+    values = np.asarray(values)
+    video_ids = np.asarray(video_ids, dtype=np.int64).reshape(-1)
+    if values.shape[0] != video_ids.shape[0]:
+        raise DataError(f"{values.shape[0]} values but {video_ids.shape[0]} video ids")
+    n = int(video_ids.max()) + 1 if num_videos is None and video_ids.size else int(num_videos or 0)
+    return [values[video_ids == v] for v in range(n)]
+
+
+def regularity(scores: np.ndarray) -> np.ndarray:
+    """Regularity score of one video: ``p = 1 - (e - min e) / (max e - min e)`` (NaN frames stay NaN).
+
+    A constant video (max == min) gets all ones rather than a division by zero.
+    """
+    e = np.asarray(scores, dtype=np.float64)
+    finite = ~np.isnan(e)
+    if np.isinf(e).any():
+        raise DataError("scores contain inf; check the model's reconstructions")
+    out = np.full(e.shape, np.nan)
+    if not finite.any():
+        return out
+    lo, hi = e[finite].min(), e[finite].max()
+    out[finite] = 1.0 if hi - lo <= 0 else 1.0 - (e[finite] - lo) / (hi - lo)
+    return out
+
+
+def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """EER from sklearn's ROC curve: the rate where FPR = FNR, interpolated between ROC points.
+
+    Returns ``(eer, threshold)``; the threshold is that of the ROC point at or just past the crossing.
+    """
+    fpr, tpr, thr = roc_curve(labels, scores)
+    fnr = 1.0 - tpr
+    diff = fnr - fpr  # starts at 1 (fpr=0, tpr=0) and decreases to -1, so it crosses zero once
+    i = int(np.argmax(diff <= 0))
+    if i == 0 or diff[i] == 0:
+        return float(fpr[i]), float(thr[i])
+    # Linear interpolation of both rates between points i-1 and i to where they are equal.
+    a = diff[i - 1] / (diff[i - 1] - diff[i])
+    eer = fpr[i - 1] + a * (fpr[i] - fpr[i - 1])
+    return float(eer), float(thr[i])
+
+
+def evaluate_frames(
+    per_video_scores: Sequence[np.ndarray],
+    per_video_labels: Sequence[np.ndarray],
+    normalize: bool = True,
+) -> dict[str, Any]:
+    """Frame-level metrics over test videos.
+
+    Parameters
+    ----------
+    per_video_scores : list of np.ndarray
+        Anomaly scores (higher = more anomalous, e.g. reconstruction error) ``(T_i,)``; NaN = not scored.
+    per_video_labels : list of np.ndarray
+        0/1 or bool ``(T_i,)``, 1 = anomalous frame.
+    normalize : bool
+        True (the paper): each video's scores become ``1 - regularity`` (per-video min-max) before pooling.
+        False pools the raw scores.
+
+    Returns
+    -------
+    dict
+        ``auc`` (pooled frame ROC-AUC), ``ap`` (average precision, anomalous = positive), ``eer`` and
+        ``eer_threshold``, ``mean_video_auc`` (mean over videos with both classes; NaN if none),
+        ``video_aucs`` (per video, NaN where skipped), ``n_videos_skipped`` (one-class videos),
+        ``n_videos``, ``n_frames`` (scored frames), ``n_anomalous``, ``n_unscored`` and ``normalized``.
+    """
+    if len(per_video_scores) != len(per_video_labels):
+        raise DataError(f"{len(per_video_scores)} videos of scores but {len(per_video_labels)} of labels")
+    if not per_video_scores:
+        raise DataError("no videos to evaluate")
+    all_scores, all_labels, video_aucs = [], [], []
+    n_unscored = 0
+    for i, (s, y) in enumerate(zip(per_video_scores, per_video_labels)):
+        s = np.asarray(s, dtype=np.float64).reshape(-1)
+        y = np.asarray(y).reshape(-1)
+        if s.shape != y.shape:
+            raise DataError(f"video {i}: {s.size} scores but {y.size} labels; give one score per frame")
+        if np.isinf(s).any():
+            raise DataError(f"video {i}: scores contain inf; check the model's reconstructions")
+        if not np.isin(y, (0, 1)).all():
+            raise DataError(f"video {i}: labels must be 0/1 or bool, got values {np.unique(y)[:5].tolist()}")
+        y = y.astype(bool)
+        a = 1.0 - regularity(s) if normalize else s
+        keep = ~np.isnan(a)
+        n_unscored += int((~keep).sum())
+        a, y = a[keep], y[keep]
+        all_scores.append(a)
+        all_labels.append(y)
+        video_aucs.append(float(roc_auc_score(y, a)) if 0 < y.sum() < y.size else float("nan"))
+    scores = np.concatenate(all_scores)
+    labels = np.concatenate(all_labels)
+    if labels.size == 0 or labels.all() or not labels.any():
+        raise DataError(
+            f"the scored frames contain only one class ({int(labels.sum())} anomalous of {labels.size}); "
+            "frame AUC needs both normal and anomalous frames"
+        )
+    eer, eer_thr = equal_error_rate(labels, scores)
+    valid = [v for v in video_aucs if not np.isnan(v)]
+    return {
+        "auc": float(roc_auc_score(labels, scores)),
+        "ap": float(average_precision_score(labels, scores)),
+        "eer": eer,
+        "eer_threshold": eer_thr,
+        "mean_video_auc": float(np.mean(valid)) if valid else float("nan"),
+        "video_aucs": video_aucs,
+        "n_videos": len(video_aucs),
+        "n_videos_skipped": len(video_aucs) - len(valid),
+        "n_frames": int(labels.size),
+        "n_anomalous": int(labels.sum()),
+        "n_unscored": n_unscored,
+        "normalized": bool(normalize),
+    }
+
+
+def pixel_error_map(
+    errors: np.ndarray, out_size: tuple[int, int], resample: str = "bilinear"
+) -> np.ndarray:
+    """Upsample an error map ``(h, w)`` or a stack ``(T, h, w)`` to ``out_size = (H, W)`` (for figures).
+
+    Uses Pillow's float ("F") images; returns float32 ``(H, W)`` or ``(T, H, W)``.
+    """
+    from PIL import Image
+
+    filters = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST,
+               "bicubic": Image.Resampling.BICUBIC}
+    if resample not in filters:
+        raise DataError(f"resample must be one of {', '.join(filters)}, got {resample!r}")
+    e = np.asarray(errors, dtype=np.float32)
+    if e.ndim not in (2, 3):
+        raise DataError(f"expected an error map (h, w) or (T, h, w), got shape {e.shape}")
+    H, W = (int(v) for v in out_size)
+    if H < 1 or W < 1:
+        raise DataError(f"out_size must be positive (H, W), got {out_size!r}")
+    frames = e[None] if e.ndim == 2 else e
+    out = np.stack([
+        np.asarray(Image.fromarray(np.ascontiguousarray(f)).resize((W, H), filters[resample]))
+        for f in frames
+    ]).astype(np.float32)
+    return out[0] if e.ndim == 2 else out

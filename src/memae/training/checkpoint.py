@@ -1,0 +1,94 @@
+"""Checkpoints: a plain dict of tensors and primitives, written atomically, loaded with ``weights_only=True``.
+
+Layout: ``{"format", "memae_version", "model_config", "model", "optimizer", "epoch", "history", "best_val",
+"config"}``.  ``model_config`` rebuilds the network with :func:`memae.build_model`, so loading never unpickles code.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import CheckpointError, MemAEError
+from ..io import atomic_path
+
+__all__ = ["save_checkpoint", "load_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
+
+CHECKPOINT_FORMAT = "memae-checkpoint-v1"
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    epoch: int = -1,
+    history: list[dict[str, float]] | None = None,
+    best_val: float | None = None,
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint to ``path`` (temp file, then rename: an interrupted save leaves the old file intact)."""
+    from .. import __version__
+
+    model = getattr(model, "module", model)  # unwrap DDP
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "memae_version": __version__,
+        "model_config": _plain(getattr(model, "config", {})),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "epoch": int(epoch),
+        "history": history or [],
+        "best_val": best_val,
+        "config": _plain(config or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint safely; a missing, corrupt or foreign file raises :class:`CheckpointError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; pass the best.pt or last.pt of a training run folder")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a memae checkpoint ({first_line[:120]})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a memae checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
+    return state
+
+
+def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild the model a checkpoint describes and load its weights, in eval mode."""
+    from ..models import build_model
+
+    state = load_checkpoint(path, map_location=device)
+    try:
+        model = build_model(**state["model_config"])
+        model.load_state_dict(state["model"])
+    except MemAEError:
+        raise
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not match its model config: {str(exc).splitlines()[0][:160]}") from None
+    return model.to(device).eval()
+
+
+def _plain(obj: Any) -> Any:
+    """Config values as plain containers (tuples become lists) so that ``weights_only`` loading accepts them."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj

@@ -1,0 +1,235 @@
+"""The training loop: Adam on eq. 10, validation on held-out training normals, best/last checkpoints, resume, DDP.
+
+The loop order is fixed: (shuffle seeded by epoch) -> forward/backward/step per batch -> validation ->
+checkpoint.  Shuffling depends only on ``(seed, epoch)``, so a resumed run ends exactly where an uninterrupted one
+would.  Under ``torchrun`` each process trains on its shard (DistributedSampler) and rank 0 alone writes files and
+shows progress.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
+from tqdm.auto import tqdm
+
+from ..errors import CheckpointError, ConfigError
+from .checkpoint import load_checkpoint, save_checkpoint
+from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
+
+__all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset"]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (paper defaults: Adam, lr 1e-4)."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-4  # paper and authors' code
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0  # 0 = off
+    seed: int = 0
+    deterministic: bool = False  # torch.use_deterministic_algorithms; slower, bitwise repeatable
+    device: str = "auto"  # auto: CUDA when present, else CPU
+    num_workers: int = 0
+    progress: bool = True
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise ConfigError(f"train.epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"train.batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_val: float | None = None
+    best_epoch: int | None = None
+    best_path: Path | None = None
+    last_path: Path | None = None
+    seconds: float = 0.0
+
+
+class _Objective(nn.Module):
+    """Wraps ``model.loss`` as a forward so that DDP sees (and synchronises) the whole computation."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Tensor):
+        return self.model.loss(x)
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    if torch.backends.cudnn.is_available():
+        torch.backends.cudnn.benchmark = not deterministic
+        torch.backends.cudnn.deterministic = deterministic
+
+
+def as_dataset(data: Dataset | Tensor | np.ndarray) -> Dataset:
+    if isinstance(data, np.ndarray):
+        data = torch.from_numpy(np.ascontiguousarray(data)).float()
+    if isinstance(data, Tensor):
+        return TensorDataset(data)
+    return data
+
+
+def _first(batch: Any) -> Tensor:
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
+def train(
+    model: nn.Module,
+    train_data: Dataset | Tensor | np.ndarray,
+    val_data: Dataset | Tensor | np.ndarray | None = None,
+    config: TrainConfig | None = None,
+    run_dir: str | Path | None = None,
+    *,
+    resume: bool = False,
+    run_config: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train ``model`` (a :class:`memae.MemAE`) on normal data only.
+
+    Args:
+        train_data: training normals (a Dataset whose items are ``x`` or ``(x, ...)``, or a tensor/array).
+        val_data: held-out *training* normals; their mean reconstruction MSE picks ``best.pt``.  Never the test set.
+        config: :class:`TrainConfig`.
+        run_dir: where ``last.pt`` (every epoch) and ``best.pt`` go; None writes nothing.
+        resume: continue from ``run_dir/last.pt``; ends where an uninterrupted run would.
+        run_config: the experiment's resolved config, stored in the checkpoints.
+
+    Returns:
+        :class:`TrainResult`, with per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss`` and
+        ``seconds``.  On Ctrl-C the last completed epoch's checkpoint stays in place and the interrupt propagates.
+    """
+    config = config or TrainConfig()
+    config.validate()
+    start = time.perf_counter()
+    device = resolve_device(config.device, _local_rank())
+    info = init_distributed(device)
+    seed_everything(config.seed, config.deterministic)
+    model.to(device)
+    objective: nn.Module = _Objective(model)
+    if info.enabled:
+        objective = nn.parallel.DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+    train_set = as_dataset(train_data)
+    val_set = as_dataset(val_data) if val_data is not None else None
+    if len(train_set) == 0:
+        raise ConfigError("the training set is empty; check the data section of the config")
+    run_dir = Path(run_dir) if run_dir is not None else None
+    result = TrainResult()
+    stored = {**(run_config or {}), "train": asdict(config)}
+    start_epoch = 0
+    if resume:
+        start_epoch = _restore(run_dir, model, optimizer, result, device)
+
+    sampler = DistributedSampler(train_set, info.world_size, info.rank, shuffle=True, seed=config.seed) if info.enabled else None
+    for epoch in range(start_epoch, config.epochs):
+        tic = time.perf_counter()
+        loader = _train_loader(train_set, config, epoch, sampler)
+        train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
+        val_loss = _validation_loss(model, val_set, config, info, device) if val_set is not None else math.nan
+        record = {"epoch": epoch, **train_stats, "val_loss": val_loss, "seconds": time.perf_counter() - tic}
+        result.history.append(record)
+        monitored = val_loss if val_set is not None else train_stats["train_rec"]
+        improved = result.best_val is None or monitored < result.best_val
+        if improved:
+            result.best_val, result.best_epoch = monitored, epoch
+        if run_dir is not None and info.is_main:
+            common = dict(epoch=epoch, history=result.history, best_val=result.best_val, config=stored)
+            if improved:
+                result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
+            result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
+    if run_dir is not None:
+        result.best_path = result.best_path or (run_dir / "best.pt")
+        result.last_path = result.last_path or (run_dir / "last.pt")
+    result.seconds = time.perf_counter() - start
+    model.eval()
+    return result
+
+
+def _local_rank() -> int:
+    import os
+
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _train_loader(train_set: Dataset, config: TrainConfig, epoch: int, sampler: DistributedSampler | None) -> DataLoader:
+    if sampler is not None:
+        sampler.set_epoch(epoch)
+        return DataLoader(train_set, config.batch_size, sampler=sampler, num_workers=config.num_workers, drop_last=False)
+    generator = torch.Generator().manual_seed(config.seed * 100_003 + epoch)  # order is a function of (seed, epoch)
+    return DataLoader(train_set, config.batch_size, shuffle=True, generator=generator, num_workers=config.num_workers)
+
+
+def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, device) -> dict[str, float]:
+    objective.train()
+    sums = [0.0, 0.0, 0.0, 0.0]  # total, reconstruction, entropy, samples
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not (config.progress and info.is_main))
+    for batch in bar:
+        x = _first(batch).to(device, non_blocking=True)
+        losses = objective(x)
+        optimizer.zero_grad(set_to_none=True)
+        losses.total.backward()
+        if config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(objective.parameters(), config.grad_clip)
+        optimizer.step()
+        n = x.shape[0]
+        sums[0] += losses.total.item() * n
+        sums[1] += losses.reconstruction.item() * n
+        sums[2] += losses.entropy.item() * n
+        sums[3] += n
+        bar.set_postfix(loss=f"{sums[0] / sums[3]:.5f}")
+    total, rec, ent, count = all_reduce_sum(sums, info)
+    return {"train_loss": total / count, "train_rec": rec / count, "train_entropy": ent / count}
+
+
+@torch.no_grad()
+def _validation_loss(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device) -> float:
+    """Mean reconstruction MSE per sample, each validation sample seen by exactly one process."""
+    model.eval()
+    subset = Subset(val_set, shard_indices(len(val_set), info))
+    total, count = 0.0, 0.0
+    for batch in DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers):
+        x = _first(batch).to(device)
+        reconstruction = model(x)[0]
+        total += ((reconstruction - x) ** 2).flatten(1).mean(1).sum().item()
+        count += x.shape[0]
+    total, count = all_reduce_sum([total, count], info)
+    return total / max(count, 1.0)
+
+
+def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainResult, device) -> int:
+    if run_dir is None or not (run_dir / "last.pt").is_file():
+        raise CheckpointError(f"nothing to resume: {run_dir}/last.pt does not exist; start the run without --resume")
+    state = load_checkpoint(run_dir / "last.pt", map_location=device)
+    model.load_state_dict(state["model"])
+    if state.get("optimizer"):
+        optimizer.load_state_dict(state["optimizer"])
+    result.history = list(state["history"])
+    result.best_val = state["best_val"]
+    if result.history:
+        best = min(result.history, key=lambda r: r["val_loss"] if not math.isnan(r["val_loss"]) else r["train_rec"])
+        result.best_epoch = int(best["epoch"])
+        if (run_dir / "best.pt").is_file():
+            result.best_path = run_dir / "best.pt"
+    return int(state["epoch"]) + 1
