@@ -207,17 +207,15 @@ class MixedEncoder:
         """Encode the blocks: float matrix ``(n, n_features_out)``, one-hot columns first."""
         self._check_fitted()
         cat, num = self._check_blocks(cat, num, self.cat_names_, self.num_names_, what)
-        parts = []
-        if self.encoder_ is not None:
-            self._check_unknown(cat, what)
-            parts.append(self.encoder_.transform(cat))
-        if self.scaler_ is not None:
-            parts.append(self.scaler_.transform(num))
         out = np.empty((cat.shape[0], len(self.feature_names_out_)), dtype=self.dtype)
-        col = 0
-        for part in parts:  # fill in place: no extra float64 copy of the whole matrix
-            out[:, col : col + part.shape[1]] = part
-            col += part.shape[1]
+        n_onehot = 0
+        if self.encoder_ is not None:
+            onehot = self.encoder_.transform(cat)
+            self._check_unknown(onehot, cat, what)
+            n_onehot = onehot.shape[1]
+            out[:, :n_onehot] = onehot  # fill in place: no float64 copy of the whole matrix
+        if self.scaler_ is not None:
+            out[:, n_onehot:] = self.scaler_.transform(num)
         return out
 
     def get_feature_names_out(self) -> np.ndarray:
@@ -252,9 +250,14 @@ class MixedEncoder:
         check_finite(num, what, list(num_names))
         return cat, num
 
-    def _check_unknown(self, cat: np.ndarray, what: str) -> None:
+    def _check_unknown(self, onehot: np.ndarray, cat: np.ndarray, what: str) -> None:
+        # Every known value sets exactly one 1 in its column's block, so an all-zero block marks an
+        # unseen value (cheaper than searching the levels).
+        start = 0
         for j, levels in enumerate(self.encoder_.categories_):
-            unknown = ~np.isin(cat[:, j], levels)
+            block = onehot[:, start : start + len(levels)]
+            start += len(levels)
+            unknown = ~block.any(axis=1)
             if not unknown.any():
                 continue
             rows = np.flatnonzero(unknown)

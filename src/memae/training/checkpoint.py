@@ -18,7 +18,7 @@ from torch import nn
 from ..errors import CheckpointError, MemAEError
 from ..io import atomic_path
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
+__all__ = ["save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "memae-checkpoint-v1"
 
@@ -32,6 +32,7 @@ def save_checkpoint(
     history: list[dict[str, float]] | None = None,
     best_val: float | None = None,
     config: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint to ``path`` (temp file, then rename: an interrupted save leaves the old file intact)."""
     from .. import __version__
@@ -47,6 +48,7 @@ def save_checkpoint(
         "history": history or [],
         "best_val": best_val,
         "config": _plain(config or {}),
+        "extra": _plain(extra or {}),  # e.g. the score threshold fitted on validation normals
     }
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -66,6 +68,15 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a memae checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
     return state
+
+
+def update_checkpoint(path: str | os.PathLike[str], **extra: Any) -> Path:
+    """Add entries to a checkpoint's ``extra`` dict (atomic rewrite)."""
+    state = load_checkpoint(path)
+    state["extra"] = {**state.get("extra", {}), **_plain(extra)}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
 
 
 def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:

@@ -1,0 +1,280 @@
+"""The common interface of the baseline detectors, and the training loop the deep ones share.
+
+Every detector is a scikit-learn estimator: the constructor only stores keyword arguments (so ``sklearn.base.clone``
+and ``get_params`` work), ``fit(X, X_val=None)`` learns from NORMAL training data only and ``score_samples(X)`` returns
+one float64 score per sample, HIGHER = MORE ANOMALOUS.  ``X`` is a float array of images ``(N, C, H, W)`` in [0, 1]
+or of table rows ``(N, D)``.  Fitted attributes end in ``_``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from ..errors import ConfigError, DataError
+from ..models.registry import ARCHITECTURES, build_model
+from ..training.distributed import resolve_device
+from ..training.trainer import seed_everything
+
+__all__ = ["BaseDetector", "DeepDetector", "check_array", "check_unit_range", "resolve_architecture", "build_autoencoder", "code_shape"]
+
+
+def check_array(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
+    """``X`` as a C-contiguous float32 array of images ``(N, C, H, W)`` or table rows ``(N, D)``.
+
+    Raises:
+        DataError: wrong number of axes, too few samples, or NaN/inf values.
+    """
+    try:
+        array = np.ascontiguousarray(np.asarray(X, dtype=np.float32))
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name}: cannot be read as a float array ({exc}); pass a numpy array of numbers") from None
+    if array.ndim == 3:
+        raise DataError(f"{name}: has shape {array.shape}; grey images need a channel axis: use X[:, None] for (N, 1, H, W)")
+    if array.ndim not in (2, 4):
+        raise DataError(f"{name}: has shape {array.shape}; pass images (N, C, H, W) or table rows (N, D)")
+    if array.shape[0] < min_samples:
+        raise DataError(f"{name}: has {array.shape[0]} sample(s), at least {min_samples} are needed")
+    if not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).reshape(len(array), -1).any(1).sum())
+        raise DataError(f"{name}: {bad} sample(s) contain NaN or inf; drop or impute them first")
+    return array
+
+
+class BaseDetector(BaseEstimator):
+    """Base of all baselines: input checks and the fitted-state bookkeeping.
+
+    Subclasses implement ``_fit(X, X_val)`` and ``_score(X)``; both receive arrays already checked by
+    :func:`check_array` (and, for ``_score``, with the per-sample shape seen by ``fit``).
+    """
+
+    _min_train_samples = 2
+    _images_only = False
+
+    def fit(self, X: Any, X_val: Any = None) -> "BaseDetector":
+        """Learn the normal class from ``X`` (normal samples only).
+
+        Args:
+            X: ``(N, C, H, W)`` images in [0, 1] or ``(N, D)`` rows, normals only.
+            X_val: optional held-out normals of the same shape; the deep detectors keep the epoch with the lowest
+                validation loss.  Never pass test data here.
+
+        Returns:
+            self
+        """
+        X = check_array(X, "X", min_samples=self._min_train_samples)
+        if self._images_only and X.ndim != 4:
+            raise ConfigError(f"{type(self).__name__} models images (N, C, H, W); got table rows {X.shape}: use another method")
+        if X_val is not None:
+            X_val = check_array(X_val, "X_val")
+            if X_val.shape[1:] != X.shape[1:]:
+                raise DataError(f"X_val: per-sample shape {X_val.shape[1:]} differs from X's {X.shape[1:]}")
+        self._validate_params()
+        self.input_shape_ = tuple(X.shape[1:])
+        self._fit(X, X_val)
+        return self
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Anomaly score of every sample: HIGHER = MORE ANOMALOUS.
+
+        Args:
+            X: samples of the shape seen by ``fit`` (``(N, *input_shape_)``).
+
+        Returns:
+            ``(N,)`` float64 array.
+        """
+        if not hasattr(self, "input_shape_"):
+            raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(X_train) before score_samples")
+        X = check_array(X, "X", min_samples=0)
+        if tuple(X.shape[1:]) != self.input_shape_:
+            raise DataError(f"X: per-sample shape {tuple(X.shape[1:])} differs from the training data's {self.input_shape_}")
+        if len(X) == 0:
+            return np.zeros(0, dtype=np.float64)
+        scores = np.asarray(self._score(X), dtype=np.float64).reshape(len(X))
+        return scores
+
+    # -- to implement ---------------------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """Raise :class:`ConfigError` on a bad hyper-parameter value (called by ``fit``)."""
+
+    def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _positive(owner: str, **values: Any) -> None:
+    for key, value in values.items():
+        if not (isinstance(value, (int, float, np.integer, np.floating)) and value > 0):
+            raise ConfigError(f"{owner}: {key} must be > 0, got {value!r}")
+
+
+def resolve_architecture(architecture: str | None, X: np.ndarray) -> str:
+    """The architecture name for data ``X``: ``None``/``"auto"`` picks one from the data's shape.
+
+    Auto: tables -> ``mlp``; 8x8 images -> ``digits``; 32x32 -> ``cifar10``; other images -> ``mnist``.
+    """
+    if architecture in (None, "auto"):
+        if X.ndim == 2:
+            return "mlp"
+        size = tuple(X.shape[2:])
+        return {(8, 8): "digits", (32, 32): "cifar10"}.get(size, "mnist")
+    if architecture not in ARCHITECTURES:
+        from ..errors import UnknownNameError
+
+        raise UnknownNameError(f"unknown architecture {architecture!r}; choose auto or one of {', '.join(sorted(ARCHITECTURES))}")
+    kind = ARCHITECTURES[architecture].kind
+    if kind == "mlp" and X.ndim != 2:
+        raise ConfigError(f"architecture {architecture!r} is for table rows (N, D); the data are images {X.shape}: use mnist, cifar10 or digits")
+    if kind == "conv2d" and X.ndim != 4:
+        raise ConfigError(f"architecture {architecture!r} is for images (N, C, H, W); the data are rows {X.shape}: use mlp or kdd")
+    if kind == "conv3d":
+        raise ConfigError(f"architecture {architecture!r} is for video clips; the baselines take images or tables")
+    return architecture
+
+
+def build_autoencoder(architecture: str, X: np.ndarray, model_options: dict[str, Any] | None = None):
+    """The plain autoencoder (``variant="ae"``) of ``architecture``, sized for the per-sample shape of ``X``.
+
+    Returns:
+        a :class:`memae.MemAE` without memory; ``.encoder`` and ``.decoder`` are the paper's networks.
+    """
+    options = dict(model_options or {})
+    if X.ndim == 2:
+        options.setdefault("in_features", X.shape[1])
+    else:
+        options.setdefault("in_channels", X.shape[1])
+        options.setdefault("input_size", tuple(X.shape[2:]))
+    return build_model(architecture, "ae", **options)
+
+
+@torch.no_grad()
+def code_shape(encoder: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Per-sample shape of ``encoder``'s output for inputs of per-sample shape ``input_shape`` (one probe pass)."""
+    was_training = encoder.training
+    encoder.eval()  # BatchNorm: no statistics update, and a batch of one is fine
+    shape = tuple(encoder(torch.zeros(1, *input_shape)).shape[1:])
+    encoder.train(was_training)
+    return shape
+
+
+def check_unit_range(X: np.ndarray, owner: str, name: str = "X") -> None:
+    """Raise :class:`DataError` unless every value of ``X`` lies in [0, 1] (images scaled to [0, 1])."""
+    low, high = float(X.min()), float(X.max())
+    if low < -1e-6 or high > 1 + 1e-6:
+        raise DataError(f"{name}: {owner} needs images scaled to [0, 1], found values in [{low:.4g}, {high:.4g}]; divide uint8 images by 255")
+
+
+class DeepDetector(BaseDetector):
+    """Shared plumbing of the deep baselines: seeding, device, Adam loop with tqdm, best epoch by validation loss.
+
+    Subclasses implement ``_build(X) -> nn.Module`` and ``_loss(module, x) -> Tensor`` (a scalar; it may use
+    ``torch.autograd.grad`` when ``_needs_input_grad`` is True) and ``_score_batch(module, x) -> Tensor (B,)``.
+    """
+
+    _needs_input_grad = False  # DSEBM differentiates the energy with respect to the input, also when scoring
+
+    def _validate_params(self) -> None:
+        name = type(self).__name__
+        if not (isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1):
+            raise ConfigError(f"{name}: epochs must be an integer >= 1, got {self.epochs!r}")
+        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
+            raise ConfigError(f"{name}: batch_size must be an integer >= 1, got {self.batch_size!r}")
+        _positive(name, lr=self.lr)
+        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
+            raise ConfigError(f"{name}: random_state must be an int or None, got {self.random_state!r}")
+
+    def _seed(self) -> int:
+        if self.random_state is None:
+            return int(np.random.default_rng().integers(2**31 - 1))
+        return int(self.random_state)
+
+    # -- subclass hooks -------------------------------------------------------------------------------------------
+    def _build(self, X: np.ndarray) -> nn.Module:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _score_batch(self, module: nn.Module, x: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _after_training(self, X: np.ndarray) -> None:
+        """Called once the best weights are in place (DAGMM fits its mixture on the whole training set here)."""
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
+        seed = self._seed()
+        seed_everything(seed, torch.are_deterministic_algorithms_enabled())  # keep the user's determinism setting
+        self.device_ = resolve_device(self.device)
+        self.module_ = self._build(X).to(self.device_)
+        optimizer = torch.optim.Adam(self.module_.parameters(), lr=float(self.lr))
+        data = torch.from_numpy(X)
+        order = torch.Generator().manual_seed(seed)  # the batch order depends on the seed alone
+        self.history_: list[dict[str, float]] = []
+        best_state, best_val = None, math.inf
+        bar = tqdm(range(int(self.epochs)), desc=type(self).__name__, disable=not self.verbose, leave=False)
+        for epoch in bar:
+            self.module_.train()
+            total, count = 0.0, 0
+            for index in torch.randperm(len(data), generator=order).split(int(self.batch_size)):
+                if len(index) < 2 and len(data) > 1:
+                    continue  # a single-sample batch breaks BatchNorm (and DAGMM's per-batch mixture)
+                x = data[index].to(self.device_)
+                loss = self._loss(self.module_, x)
+                if not torch.isfinite(loss):
+                    raise ConfigError(f"{type(self).__name__}: the training loss became {loss.item()} at epoch {epoch + 1}; lower lr (now {self.lr})")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(index)
+                count += len(index)
+            record = {"epoch": epoch, "train_loss": total / max(count, 1)}
+            if X_val is not None:
+                record["val_loss"] = self._validation_loss(X_val, seed)
+                if record["val_loss"] < best_val:
+                    best_val = record["val_loss"]
+                    best_state = copy.deepcopy(self.module_.state_dict())
+                    self.best_epoch_ = epoch
+            self.history_.append(record)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+        if best_state is not None:
+            self.module_.load_state_dict(best_state)
+        else:
+            self.best_epoch_ = int(self.epochs) - 1
+        self.module_.eval()
+        self._after_training(X)
+
+    def _validation_loss(self, X_val: np.ndarray, seed: int) -> float:
+        """Mean training loss on held-out normals, with fixed noise so that epochs are comparable."""
+        self.module_.eval()
+        devices = [self.device_] if self.device_.type == "cuda" else []
+        total = 0.0
+        with torch.random.fork_rng(devices=devices):  # leave the training random stream untouched
+            torch.manual_seed(seed + 1)
+            for batch in self._batches(X_val):
+                with torch.set_grad_enabled(self._needs_input_grad):
+                    total += self._loss(self.module_, batch).item() * len(batch)
+        self.module_.train()
+        return total / len(X_val)
+
+    def _batches(self, X: np.ndarray):
+        for start in range(0, len(X), int(self.batch_size)):
+            yield torch.from_numpy(X[start : start + int(self.batch_size)]).to(self.device_)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        self.module_.eval()
+        scores = []
+        for batch in self._batches(X):
+            with torch.set_grad_enabled(self._needs_input_grad):
+                scores.append(self._score_batch(self.module_, batch).detach().double().cpu())
+        return torch.cat(scores).numpy()
+

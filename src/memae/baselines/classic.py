@@ -1,0 +1,165 @@
+"""The classic (shallow) baselines of the paper's Tables 1 and 3: one-class SVM and kernel density estimation.
+
+Both work on flattened inputs, optionally reduced by PCA (fitted on the training normals) for speed on images, and
+both subsample large training sets (KDD99 has about 200k training rows) to ``max_train`` rows with ``random_state``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.neighbors import KernelDensity
+from sklearn.svm import OneClassSVM
+
+from ..errors import ConfigError
+from .base import BaseDetector
+
+__all__ = ["OneClassSVMDetector", "KDEDetector"]
+
+
+class _FlatDetector(BaseDetector):
+    """Flatten -> subsample to ``max_train`` -> optional PCA, shared by the shallow detectors."""
+
+    def _check_common(self) -> None:
+        name = type(self).__name__
+        if self.pca_components is not None and not (isinstance(self.pca_components, (int, np.integer)) and self.pca_components >= 1):
+            raise ConfigError(f"{name}: pca_components must be None or an integer >= 1, got {self.pca_components!r}")
+        if self.max_train is not None and not (isinstance(self.max_train, (int, np.integer)) and self.max_train >= 2):
+            raise ConfigError(f"{name}: max_train must be None or an integer >= 2, got {self.max_train!r}")
+
+    def _prepare_train(self, X: np.ndarray) -> np.ndarray:
+        flat = X.reshape(len(X), -1)
+        self.n_train_seen_ = len(flat)
+        if self.max_train is not None and len(flat) > self.max_train:
+            rng = np.random.default_rng(self.random_state)
+            flat = flat[np.sort(rng.choice(len(flat), int(self.max_train), replace=False))]
+        self.pca_ = None
+        if self.pca_components is not None:
+            # More components than min(n, d) cannot be fitted: cap them instead of failing.
+            k = min(int(self.pca_components), flat.shape[0], flat.shape[1])
+            self.pca_ = PCA(n_components=k, random_state=self.random_state).fit(flat)
+            flat = self.pca_.transform(flat)
+        return flat.astype(np.float64)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        flat = X.reshape(len(X), -1)
+        if self.pca_ is not None:
+            flat = self.pca_.transform(flat)
+        return flat.astype(np.float64)
+
+
+class OneClassSVMDetector(_FlatDetector):
+    """One-class SVM (Schoelkopf et al. 2001) on flattened, optionally PCA-reduced inputs.
+
+    Hyper-parameters (no test labels involved):
+        nu: upper bound on the fraction of training outliers, a prior on label noise in the training normals.
+            Default 0.1.
+        gamma: RBF kernel width; ``"scale"`` = 1 / (n_features * X.var()) of the training data (sklearn's rule).
+        kernel: sklearn kernel name.  Default ``"rbf"``.
+        pca_components: reduce to this many principal components first (fitted on the training normals), e.g. 64
+            for MNIST/CIFAR-10 to keep fitting fast; ``None`` (default) = no reduction.
+        max_train: fit on at most this many training rows, drawn with ``random_state`` (the SVM's cost grows
+            quadratically; KDD99 has ~200k training rows).  Default 10000; ``None`` = all.
+        random_state: seed of the subsample and PCA.
+
+    Score: ``-decision_function`` (the signed distance to the boundary, negated): higher = more anomalous.
+    """
+
+    def __init__(
+        self,
+        nu: float = 0.1,
+        gamma: str | float = "scale",
+        kernel: str = "rbf",
+        pca_components: int | None = None,
+        max_train: int | None = 10000,
+        random_state: int | None = 0,
+    ) -> None:
+        self.nu = nu
+        self.gamma = gamma
+        self.kernel = kernel
+        self.pca_components = pca_components
+        self.max_train = max_train
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        self._check_common()
+        if not (isinstance(self.nu, (int, float)) and 0 < self.nu <= 1):
+            raise ConfigError(f"OneClassSVMDetector: nu must be in (0, 1], got {self.nu!r}")
+
+    def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
+        self.svm_ = OneClassSVM(nu=float(self.nu), gamma=self.gamma, kernel=self.kernel).fit(self._prepare_train(X))
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        return -self.svm_.decision_function(self._transform(X))
+
+
+class KDEDetector(_FlatDetector):
+    """Gaussian kernel density estimate on flattened, optionally PCA-reduced inputs.
+
+    Hyper-parameters (no test labels involved):
+        bandwidths: candidate bandwidths; the one with the best held-out log-likelihood in ``cv``-fold
+            cross-validation ON THE TRAINING NORMALS is kept.  ``None`` (default): Scott's rule
+            ``sigma * n^(-1/(d+4))`` (``sigma`` = root mean per-feature variance) times 0.25, 0.5, 1, 2, 4.
+        cv: number of folds (shuffled with ``random_state``).  Default 3.
+        pca_components: reduce to this many principal components first; ``None`` (default) = no reduction.
+        max_train: keep at most this many training rows (drawn with ``random_state``); scoring costs
+            O(n_train) per sample.  Default 10000; ``None`` = all.
+        random_state: seed of the subsample, the folds and PCA.
+
+    Fitted: ``bandwidth_`` (the chosen one), ``kde_``, ``cv_results_``.
+    Score: ``-log p(x)`` under the estimate: higher = more anomalous.
+    """
+
+    _min_train_samples = 3
+
+    def __init__(
+        self,
+        bandwidths: Any = None,
+        cv: int = 3,
+        pca_components: int | None = None,
+        max_train: int | None = 10000,
+        random_state: int | None = 0,
+    ) -> None:
+        self.bandwidths = bandwidths
+        self.cv = cv
+        self.pca_components = pca_components
+        self.max_train = max_train
+        self.random_state = random_state
+
+    def _validate_params(self) -> None:
+        self._check_common()
+        if not (isinstance(self.cv, (int, np.integer)) and self.cv >= 2):
+            raise ConfigError(f"KDEDetector: cv must be an integer >= 2, got {self.cv!r}")
+        if self.bandwidths is not None:
+            values = np.atleast_1d(np.asarray(self.bandwidths, dtype=float))
+            if values.size == 0 or not np.all(values > 0):
+                raise ConfigError(f"KDEDetector: bandwidths must be positive numbers, got {self.bandwidths!r}")
+
+    def candidate_bandwidths(self, flat: np.ndarray) -> np.ndarray:
+        """The bandwidths to try for training rows ``flat`` ``(n, d)``: given ones, or Scott's rule x [1/4 .. 4]."""
+        if self.bandwidths is not None:
+            return np.atleast_1d(np.asarray(self.bandwidths, dtype=float))
+        n, d = flat.shape
+        sigma = float(np.sqrt(flat.var(axis=0).mean())) or 1.0  # constant data: any positive width will do
+        scott = sigma * n ** (-1.0 / (d + 4))
+        return scott * np.array([0.25, 0.5, 1.0, 2.0, 4.0])
+
+    def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
+        flat = self._prepare_train(X)
+        candidates = self.candidate_bandwidths(flat)
+        if len(candidates) == 1:
+            self.bandwidth_ = float(candidates[0])
+            self.cv_results_ = None
+        else:
+            folds = KFold(n_splits=min(int(self.cv), len(flat)), shuffle=True, random_state=self.random_state)
+            search = GridSearchCV(KernelDensity(kernel="gaussian"), {"bandwidth": list(candidates)}, cv=folds)
+            search.fit(flat)
+            self.bandwidth_ = float(search.best_params_["bandwidth"])
+            self.cv_results_ = search.cv_results_
+        self.kde_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_).fit(flat)
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        return -self.kde_.score_samples(self._transform(X))

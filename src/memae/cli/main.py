@@ -1,0 +1,223 @@
+"""The ``memae`` command line: thin commands over library calls; errors become one line on stderr.
+
+Set ``MEMAE_DEBUG=1`` to see full tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import MemAEError
+
+EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+
+
+def _add_config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", "-c", help="YAML experiment config (model, data, train, score sections)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set train.epochs=5 --set model.options.num_slots=200")
+    parser.add_argument("--architecture", help="model.architecture (mnist, cifar10, video, kdd, digits, mlp)")
+    parser.add_argument("--variant", help="model.variant (ae, ae-l1, memae-nonspar, memae-noshrink, memae-noentropy, memae)")
+    parser.add_argument("--dataset", help="data.dataset (digits, mnist, fashion-mnist, idx, cifar10, folder, table, kdd)")
+    parser.add_argument("--data-root", help="data.root: folder or file holding the data (never downloaded)")
+    parser.add_argument("--normal-class", type=int, help="data.normal_class for the one-class protocol")
+    parser.add_argument("--label-column", help="data.label_column for tables")
+    parser.add_argument("--epochs", type=int, help="train.epochs")
+    parser.add_argument("--batch-size", type=int, help="train.batch_size")
+    parser.add_argument("--lr", type=float, help="train.lr")
+    parser.add_argument("--seed", type=int, help="train.seed")
+    parser.add_argument("--device", help="train.device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--out", help="output_dir: parent folder of run folders (default: runs)")
+    parser.add_argument("--name", help="name: prefix of the run folder")
+
+
+_FLAG_KEYS = {
+    "architecture": "model.architecture", "variant": "model.variant", "dataset": "data.dataset",
+    "data_root": "data.root", "normal_class": "data.normal_class", "label_column": "data.label_column",
+    "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr", "seed": "train.seed",
+    "device": "train.device", "out": "output_dir", "name": "name",
+}
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    items = list(args.overrides)
+    for attr, key in _FLAG_KEYS.items():
+        value = getattr(args, attr, None)
+        if value is not None:
+            items.append(f"{key}={value}" if not isinstance(value, str) else f"{key}={_quote(value)}")
+    return items
+
+
+def _quote(value: str) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_style='"').strip()
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..experiments.runner import run_training
+
+    if args.resume:
+        run_dir = Path(args.resume)
+        config_path = run_dir / "config.yaml"
+        if not config_path.is_file():
+            raise MemAEError(f"cannot resume: {config_path} does not exist; pass the run folder printed by 'memae train'")
+        config = load_config(config_path, _overrides(args))
+    else:
+        config = load_config(args.config, _overrides(args))
+        run_dir = _shared_run_dir(config.output_dir, config.name)
+    outcome = run_training(config, run_dir, resume=bool(args.resume))
+    if _is_main_process():
+        _print_metrics(outcome.metrics)
+        print(f"run folder: {run_dir}")
+    return 0
+
+
+def _shared_run_dir(output_dir: str, name: str) -> Path:
+    """Rank 0 creates the run folder; under torchrun the other ranks learn its name from it."""
+    from ..config import new_run_dir
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return new_run_dir(output_dir, name)
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="gloo")
+    holder = [str(new_run_dir(output_dir, name)) if _is_main_process() else None]
+    dist.broadcast_object_list(holder, src=0)
+    return Path(holder[0])
+
+
+def _print_metrics(metrics: dict) -> None:
+    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
+    if shown:
+        print("  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..config import config_from_dict, apply_overrides, new_run_dir, save_config
+    from ..data.experiment import build_experiment_data
+    from ..experiments.runner import write_csv
+    from ..io import write_json
+    from ..scoring.metrics import detection_report
+    from ..scoring.reconstruction import reconstruction_errors
+    from ..training.checkpoint import load_checkpoint, load_model
+
+    state = load_checkpoint(args.checkpoint)
+    config = config_from_dict(apply_overrides(state["config"], _overrides(args)))
+    model = load_model(args.checkpoint)
+    data = build_experiment_data(config.data, config.train.seed)
+    if data.test_labels is None:
+        raise MemAEError("the configured data has no labelled test split; use 'memae score' to score unlabelled data")
+    scores = reconstruction_errors(model, data.test, error=config.score.error, batch_size=config.score.batch_size)
+    threshold = state.get("extra", {}).get("threshold")
+    metrics = detection_report(data.test_labels, scores, threshold)
+    run_dir = new_run_dir(config.output_dir, f"{config.name}-evaluate")
+    save_config(config, run_dir / "config.yaml")
+    write_json(run_dir / "metrics.json", {**metrics, "checkpoint": str(args.checkpoint), "data": data.info})
+    write_csv(run_dir / "test_scores.csv", [{"index": i, "score": float(s), "is_anomaly": int(y)}
+                                           for i, (s, y) in enumerate(zip(scores, data.test_labels))])
+    _print_metrics(metrics)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from ..scoring.inputs import score_path
+
+    path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error)
+    print(f"scores written to {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ..config import new_run_dir
+    from ..experiments.demo import run_demo
+
+    run_dir = new_run_dir(args.out, "demo")
+    classes = [0, 1] if args.quick else None
+    epochs = 3 if args.quick else args.epochs
+    result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides)
+    print(f"mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
+    print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ..experiments import reproduce
+
+    return reproduce(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="memae", description="Memory-augmented autoencoders for anomaly detection.")
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"memae {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a model from a YAML config (+ flags) into a new run folder",
+                       description="Train on normal data; evaluate on the labelled test split if there is one.")
+    _add_config_args(p)
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from RUN_DIR/last.pt")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics")
+    p.add_argument("checkpoint", help="best.pt or last.pt of a run folder")
+    _add_config_args(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("score", help="write per-sample anomaly scores of new data to a CSV",
+                       description="INPUT: a .npy array of samples, an image folder, or a CSV/Parquet table.")
+    p.add_argument("checkpoint", help="best.pt of a run folder")
+    p.add_argument("input", help=".npy file, folder of images, or .csv/.parquet table")
+    p.add_argument("--out", required=True, help="CSV file to write (id, score, predicted_anomaly)")
+    p.add_argument("--label-column", help="for tables: a label column to drop before scoring (copied to the output)")
+    p.add_argument("--error", choices=("mse", "mae"), help="reconstruction error (default: the one used in training)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("demo", help="one-class demo on scikit-learn's 8x8 digits (no download, a few minutes)")
+    p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
+    p.add_argument("--quick", action="store_true", help="two digits, 3 epochs: a smoke run")
+    p.add_argument("--epochs", type=int, help="epochs per model (default from the demo config)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the demo config")
+    p.set_defaults(func=cmd_demo)
+
+    from ..experiments import add_reproduce_parser
+
+    add_reproduce_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    debug = os.environ.get("MEMAE_DEBUG") == "1"
+    try:
+        return int(args.func(args) or 0)
+    except MemAEError as exc:
+        if debug:
+            raise
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted: the last completed epoch's checkpoint (last.pt) is intact; continue with "
+              "'memae train --resume RUN_DIR'", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

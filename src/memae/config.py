@@ -1,0 +1,201 @@
+"""Experiment configs: typed dataclasses, loaded from YAML, overridden by ``key=value`` flags.
+
+Unknown keys and values of the wrong type are errors that name the key.  The resolved config is saved next to the
+results (``config.yaml``) and inside every checkpoint.
+
+Example YAML::
+
+    name: mnist-memae
+    model: {architecture: mnist, variant: memae, options: {num_slots: 100}}
+    data: {dataset: mnist, root: ../shared/datasets/mnist, normal_class: 0}
+    train: {epochs: 30, batch_size: 64, lr: 0.0001, seed: 0}
+    score: {error: mse}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import types
+import typing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .io import write_text
+from .training.trainer import TrainConfig
+
+__all__ = [
+    "ModelSection", "DataSection", "ScoreSection", "ExperimentConfig",
+    "load_config", "config_from_dict", "apply_overrides", "save_config", "new_run_dir",
+]
+
+
+@dataclass
+class ModelSection:
+    architecture: str = "digits"
+    variant: str = "memae"
+    options: dict[str, Any] = field(default_factory=dict)  # build_model overrides, e.g. num_slots, shrink_threshold
+
+
+@dataclass
+class DataSection:
+    dataset: str = "digits"  # digits | mnist | fashion-mnist | idx | cifar10 | folder | table | kdd
+    root: str | None = None  # folder or file of the data; never downloaded
+    normal_class: int = 0  # one-class image protocol: this class is normal
+    anomaly_fraction: float = 0.3  # share of anomalies in the test set (paper 4.1)
+    val_fraction: float = 0.1  # held out from the training normals for best-epoch selection
+    label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
+    grey: bool = True  # folder images: grey or RGB
+    image_size: list[int] | None = None  # folder images: resize to [H, W]
+
+
+@dataclass
+class ScoreSection:
+    error: str = "mse"  # mse (paper) | mae (authors' video code)
+    batch_size: int = 256
+    contamination: float = 0.1  # share of training-normal scores above the stored threshold (for predicted labels)
+
+
+@dataclass
+class ExperimentConfig:
+    name: str = "run"
+    output_dir: str = "runs"
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    score: ScoreSection = field(default_factory=ScoreSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check/convert ``value`` against a dataclass field annotation (str form under postponed evaluation)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
+    if annotation is Any:
+        return value
+    if origin is dict or annotation is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a mapping, got {value!r}")
+        return dict(value)
+    if origin is list or annotation is list:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key} must be a list, got {value!r}")
+        inner = args[0] if args else Any
+        return [_coerce(v, inner, f"{key}[]") for v in value]
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ConfigError(f"{key} must be an integer, got {value!r}")
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key} must be a number, got {value!r}")
+    if annotation is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise ConfigError(f"{key} must be a string, got {value!r}")
+    return value
+
+
+def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        where = f"in section '{prefix}'" if prefix else "at the top level"
+        raise ConfigError(f"unknown config key(s) {', '.join(unknown)} {where}; valid keys: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{prefix}.{name}" if prefix else name
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value or {}, key)
+        else:
+            kwargs[name] = _coerce(value, hint, key)
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
+    return _build(ExperimentConfig, values or {}, "")
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` strings (values parsed as YAML) to a nested dict, returning a new dict."""
+    result = yaml.safe_load(yaml.safe_dump(values or {}))
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like section.key=value, e.g. train.epochs=5")
+        key, raw = item.split("=", 1)
+        parts = key.strip().split(".")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {part} is not a section")
+        node[parts[-1]] = value
+    return result
+
+
+def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read a YAML config (or start from the defaults), apply overrides, validate every key."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; pass a YAML file such as configs/demo.yaml")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
+    return config_from_dict(apply_overrides(values, overrides or []))
+
+
+def save_config(config: ExperimentConfig, path: str | os.PathLike[str]) -> Path:
+    return write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def new_run_dir(output_dir: str | os.PathLike[str], name: str) -> Path:
+    """A fresh folder ``output_dir/name-YYYYmmdd-HHMMSS[-k]``; an existing run is never reused."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(output_dir) / f"{name}-{stamp}"
+    candidate, k = base, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            k += 1
+            candidate = base.with_name(f"{base.name}-{k}")

@@ -1,0 +1,150 @@
+"""The one pipeline every experiment reuses: data -> model -> train -> scores -> metrics -> files.
+
+Experiments (demo, Table 1, Table 3, ...) are thin loops over configs that call :func:`fit_and_score`; none of
+them has its own training loop.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import platform
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import ExperimentConfig, save_config
+from ..data.experiment import ExperimentData, build_experiment_data
+from ..io import atomic_path, write_json
+from ..models import ARCHITECTURES, MemAE, build_model
+from ..scoring.metrics import detection_report, top_fraction_threshold
+from ..scoring.reconstruction import reconstruction_errors
+from ..training import train
+from ..training.checkpoint import update_checkpoint
+
+__all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "write_csv"]
+
+
+@dataclass
+class RunOutcome:
+    model: MemAE
+    metrics: dict[str, Any]
+    test_scores: np.ndarray | None
+    val_scores: np.ndarray
+    threshold: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def model_for_data(config: ExperimentConfig, data: ExperimentData) -> MemAE:
+    """Build the configured model, filling in the input width of table models from the data."""
+    options = dict(config.model.options)
+    arch = ARCHITECTURES.get(config.model.architecture)
+    if arch is not None and arch.kind == "mlp" and "in_features" not in options and len(data.input_shape) == 1:
+        options["in_features"] = data.input_shape[0]
+    torch.manual_seed(config.train.seed)  # initial weights depend on the seed only
+    return build_model(config.model.architecture, config.model.variant, **options)
+
+
+def fit_and_score(
+    config: ExperimentConfig,
+    data: ExperimentData,
+    run_dir: Path | None = None,
+    *,
+    resume: bool = False,
+) -> RunOutcome:
+    """Train on ``data.train`` (best epoch by ``data.val`` loss), then score validation and test samples.
+
+    The decision threshold is the ``1 - contamination`` quantile of the *validation normals'* scores, so it never
+    looks at test labels.
+    """
+    tic = time.perf_counter()
+    model = model_for_data(config, data)
+    result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
+                   resume=resume, run_config=config.to_dict())
+    if run_dir is not None and result.best_path is not None and Path(result.best_path).is_file():
+        from ..training.checkpoint import load_checkpoint
+
+        model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
+    error, batch = config.score.error, config.score.batch_size
+    val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch)
+    threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
+    metrics: dict[str, Any] = {"best_epoch": result.best_epoch, "best_val_loss": result.best_val}
+    test_scores = None
+    if len(data.test):
+        test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch)
+        if data.test_labels is not None:
+            metrics.update(detection_report(data.test_labels, test_scores, threshold))
+    if run_dir is not None and result.best_path is not None and Path(result.best_path).is_file():
+        update_checkpoint(result.best_path, threshold=threshold, error=error, contamination=config.score.contamination)
+    return RunOutcome(model, metrics, test_scores, val_scores, threshold, result.history, time.perf_counter() - tic)
+
+
+def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = False) -> RunOutcome:
+    """``memae train``: build the data, train, evaluate on the test split if labelled, write everything to ``run_dir``."""
+    data = build_experiment_data(config.data, config.train.seed)
+    save_config(config, run_dir / "config.yaml")
+    outcome = fit_and_score(config, data, run_dir, resume=resume)
+    write_json(run_dir / "metrics.json", {**outcome.metrics, "data": data.info, "seconds": outcome.seconds,
+                                           "threshold": outcome.threshold, "machine": machine_info(), "commit": git_commit()})
+    write_csv(run_dir / "history.csv", outcome.history)
+    if outcome.test_scores is not None:
+        rows = [{"index": i, "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),
+                 "predicted_anomaly": int(s > outcome.threshold)} for i, s in enumerate(outcome.test_scores)]
+        write_csv(run_dir / "test_scores.csv", rows)
+        if data.test_labels is not None:
+            from ..reporting import plot_roc_curves
+
+            plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
+    return outcome
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write dict rows to CSV atomically (columns: union of keys in first-seen order)."""
+    columns: list[str] = []
+    for row in rows:
+        columns += [k for k in row if k not in columns]
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
+def machine_info() -> dict[str, Any]:
+    import os
+
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=5, cwd=Path(__file__).resolve().parent)
+        return (out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")) or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def with_overrides(config: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig:
+    """A deep copy of ``config`` with some section fields replaced, e.g. ``model={"variant": "ae"}``."""
+    new = copy.deepcopy(config)
+    for section, values in sections.items():
+        target = getattr(new, section)
+        for key, value in values.items():
+            setattr(target, key, value)
+    return new
