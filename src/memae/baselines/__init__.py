@@ -1,0 +1,18 @@
+"""The paper's baseline detectors (OC-SVM, KDE, VAE, DSEBM, PixelCNN, DAGMM) as scikit-learn style estimators.
+
+Each has ``fit(X, X_val=None)`` on normal data only and ``score_samples(X)`` (float64, higher = more anomalous);
+:func:`make_baseline` builds one by name.
+"""
+
+from .base import BaseDetector, DeepDetector
+from .classic import KDEDetector, OneClassSVMDetector
+from .dagmm import DAGMMDetector
+from .dsebm import DSEBMDetector
+from .pixelcnn import PixelCNNDetector
+from .registry import BASELINES, list_baselines, make_baseline
+from .vae import VAEDetector
+
+__all__ = [
+    "BASELINES", "make_baseline", "list_baselines", "BaseDetector", "DeepDetector",
+    "OneClassSVMDetector", "KDEDetector", "VAEDetector", "DSEBMDetector", "PixelCNNDetector", "DAGMMDetector",
+]

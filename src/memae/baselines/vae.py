@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
-from .base import DeepDetector, _positive, build_autoencoder, code_shape, resolve_architecture
+from .base import DeepDetector, build_autoencoder, code_shape, resolve_architecture
 
 __all__ = ["VAEDetector", "VAE"]
 

@@ -166,7 +166,9 @@ def _read_file(root: Path, path: Path, lengths: list[int] | None) -> list[np.nda
         lengths = lengths if lengths is not None else _lengths(root, path)
         if len(intervals) != len(lengths):
             raise DataError(f"{path}: ground truth for {len(intervals)} videos but {len(lengths)} test videos")
-        return [intervals_to_labels(iv, n, f"{path} (video {i + 1})") for i, (iv, n) in enumerate(zip(intervals, lengths))]
+        return [
+            intervals_to_labels(iv, n, f"{path} (video {i + 1})") for i, (iv, n) in enumerate(zip(intervals, lengths))
+        ]
     if suffix == ".npy":
         try:
             flat = np.load(path, allow_pickle=False)

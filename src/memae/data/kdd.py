@@ -198,7 +198,7 @@ class KDDData:
 
     def levels(self) -> dict[str, np.ndarray]:
         """Sorted distinct values of every symbolic feature (text and 0/1 ones), as strings."""
-        return {name: np.unique(_as_level_strings(self.column(name))) for name in self.symbolic_names}
+        return {name: _distinct(_as_level_strings(self.column(name))) for name in self.symbolic_names}
 
     def label_counts(self) -> dict[str, int]:
         """Rows per label, most frequent first."""
@@ -229,6 +229,11 @@ def _row_index(rows: Any, n: int, source: str) -> np.ndarray:
     if idx.size and (idx.min() < -n or idx.max() >= n):
         raise DataError(f"{source}: row index out of range for {n} rows (min {idx.min()}, max {idx.max()})")
     return idx.astype(np.intp, copy=False)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of a 1-D object array (hashing: much faster than ``np.unique`` on objects)."""
+    return np.array(sorted(set(values.tolist())), dtype=object)
 
 
 def _as_level_strings(values: np.ndarray) -> np.ndarray:
@@ -507,14 +512,14 @@ class KDDPreprocessor:
         self.cat_names_, self.num_names_ = cat_names, num_names
         self.numeric_names_in_, self.text_names_in_ = data.numeric_names, data.text_names
         if isinstance(self.categories, str) and self.categories == "all":
-            levels = [np.unique(_as_level_strings(data.column(n))) for n in cat_names]
+            levels = [_distinct(_as_level_strings(data.column(n))) for n in cat_names]
         elif isinstance(self.categories, str):
             levels = "auto"
         else:
             missing = [n for n in cat_names if n not in self.categories]
             if missing:
                 raise ConfigError(f"categories mapping lacks levels for {missing}; give levels for every one-hot column")
-            levels = [np.unique(np.asarray(self.categories[n]).astype(str)) for n in cat_names]
+            levels = [_distinct(np.asarray(self.categories[n]).astype(str).astype(object)) for n in cat_names]
         fit_data = data if rows is None else data.subset(rows)
         self.encoder_ = MixedEncoder(self.scale, self.handle_unknown, levels, self.dtype)
         cat, num = self._blocks(fit_data, "fit rows")

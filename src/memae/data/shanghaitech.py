@@ -47,7 +47,9 @@ def find_frames(root: str | os.PathLike[str]) -> tuple[Path, Path]:
             "point --data-root at the ShanghaiTech folder that holds training/ and testing/"
         )
     if train_dir is None:
-        raise DataError(f"{root / 'training' / 'videos'}: folder not found; the ShanghaiTech copy at {root} is incomplete")
+        raise DataError(
+            f"{root / 'training' / 'videos'}: folder not found; the ShanghaiTech copy at {root} is incomplete"
+        )
     return train_dir, test_dir
 
 

@@ -103,16 +103,16 @@ def make_scaler(scale: str) -> Any:
     return FunctionTransformer(feature_names_out="one-to-one")
 
 
-def make_one_hot(categories: str | list[Sequence[Any]] = "auto") -> Any:
-    """A dense float64 scikit-learn ``OneHotEncoder``.
+def make_one_hot(categories: str | list[Sequence[Any]] = "auto", sparse: bool = False) -> Any:
+    """A float64 scikit-learn ``OneHotEncoder`` (dense output unless ``sparse``).
 
-    It always ignores unknown values; :class:`MixedEncoder` checks for them itself first so that it can
-    warn or raise with the column name and row.
+    It always ignores unknown values (all-zero block); :class:`MixedEncoder` then finds them itself so
+    that it can warn or raise with the column name and row.
     """
     from sklearn.preprocessing import OneHotEncoder
 
     cats = categories if isinstance(categories, str) else [list(c) for c in categories]
-    return OneHotEncoder(categories=cats, handle_unknown="ignore", sparse_output=False, dtype=np.float64)
+    return OneHotEncoder(categories=cats, handle_unknown="ignore", sparse_output=sparse, dtype=np.float64)
 
 
 def check_finite(X: Any, what: str = "X", columns: Sequence[str] | None = None) -> np.ndarray:
@@ -198,7 +198,8 @@ class MixedEncoder:
             raise DataError("fit data has no rows; pass at least one training row")
         self.cat_names_ = list(cat_names)
         self.num_names_ = list(num_names)
-        self.encoder_ = make_one_hot(self.categories).fit(cat) if cat.shape[1] else None
+        # sparse output: transform scatters the ones straight into the float32 result (no dense float64 copy)
+        self.encoder_ = make_one_hot(self.categories, sparse=True).fit(cat) if cat.shape[1] else None
         self.scaler_ = make_scaler(self.scale).fit(num) if num.shape[1] else None
         self.feature_names_out_ = self._names_out()
         return self
@@ -210,10 +211,12 @@ class MixedEncoder:
         out = np.empty((cat.shape[0], len(self.feature_names_out_)), dtype=self.dtype)
         n_onehot = 0
         if self.encoder_ is not None:
-            onehot = self.encoder_.transform(cat)
-            self._check_unknown(onehot, cat, what)
+            onehot = self.encoder_.transform(cat).tocsr()
             n_onehot = onehot.shape[1]
-            out[:, :n_onehot] = onehot  # fill in place: no float64 copy of the whole matrix
+            out[:, :n_onehot] = 0
+            rows = np.repeat(np.arange(onehot.shape[0]), np.diff(onehot.indptr))
+            out[rows, onehot.indices] = onehot.data
+            self._check_unknown(out[:, :n_onehot], cat, what)
         if self.scaler_ is not None:
             out[:, n_onehot:] = self.scaler_.transform(num)
         return out
@@ -251,6 +254,7 @@ class MixedEncoder:
         return cat, num
 
     def _check_unknown(self, onehot: np.ndarray, cat: np.ndarray, what: str) -> None:
+        """Warn about or reject values of ``cat`` (n, k) whose one-hot block in ``onehot`` is all zero."""
         # Every known value sets exactly one 1 in its column's block, so an all-zero block marks an
         # unseen value (cheaper than searching the levels).
         start = 0

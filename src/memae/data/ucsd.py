@@ -106,7 +106,9 @@ def read_labels(path: str | os.PathLike[str], lengths: list[int]) -> list[np.nda
     if suffix == ".m":
         per_video = parse_ucsd_m(path)
         _check_video_count(path, len(per_video), len(lengths))
-        return [frames_to_labels(f, n, f"{path} (test video {i + 1})") for i, (f, n) in enumerate(zip(per_video, lengths))]
+        return [
+            frames_to_labels(f, n, f"{path} (test video {i + 1})") for i, (f, n) in enumerate(zip(per_video, lengths))
+        ]
     if suffix == ".mat":
         intervals = read_interval_mat(path)
         _check_video_count(path, len(intervals), len(lengths))
@@ -220,7 +222,7 @@ def read_mask_folder(folder: str | os.PathLike[str]) -> np.ndarray:
 
 def _pixel_masks(root: Path, test_dir: Path, test: list[VideoSource], ped: int) -> list[MaskLoader | None] | None:
     loaders: list[MaskLoader | None] = []
-    for i, src in enumerate(test):
+    for src in test:
         folder = test_dir / f"{src.name}_gt"
         loaders.append(_folder_loader(folder) if folder.is_dir() else None)
     if any(loaders):
