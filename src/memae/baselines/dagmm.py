@@ -205,7 +205,7 @@ class DAGMMDetector(DeepDetector):
         energy = gmm_energy(z, gmm, float(self.jitter)).mean()
         diag = torch.diagonal(gmm.cov, dim1=-2, dim2=-1) + float(self.jitter)
         penalty = (1.0 / diag).sum()
-        rec = (reconstruction - x).pow(2).mean()
+        rec = (reconstruction - x).pow(2).flatten(1).sum(1).mean()  # ||x - x'||^2, DAGMM eq. 7
         return rec + (float(self.lambda_energy) * energy + float(self.lambda_cov) * penalty).to(rec.dtype)
 
     @torch.no_grad()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,7 +76,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         config = load_config(args.config, _overrides(args))
         run_dir = _shared_run_dir(config.output_dir, config.name)
-    outcome = run_training(config, run_dir, resume=bool(args.resume))
+    try:
+        outcome = run_training(config, run_dir, resume=bool(args.resume))
+    except BaseException:
+        if not args.resume and _is_main_process() and not (run_dir / "last.pt").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing usable yet: leave no half-made run folder
+        raise
     if _is_main_process():
         _print_metrics(outcome.metrics)
         print(f"run folder: {run_dir}")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ import numpy as np
 from memae.errors import ConfigError, DataError
 
 __all__ = [
+    "PREPROCESSOR_KEY",
     "SCALERS",
     "MixedEncoder",
     "TablePreprocessor",
@@ -49,11 +50,15 @@ __all__ = [
     "make_one_hot",
     "make_scaler",
     "read_table",
+    "read_table_for_model",
 ]
 
 #: Accepted values of ``scale``.
 SCALERS: tuple[str, ...] = ("standard", "minmax", "none")
 _HANDLE_UNKNOWN: tuple[str, ...] = ("ignore", "error")
+_MINMAX_ATTRS = ("min_", "scale_", "data_min_", "data_max_", "data_range_")
+#: Key of a :class:`TablePreprocessor` / ``KDDPreprocessor`` state in a checkpoint's ``extra`` dict.
+PREPROCESSOR_KEY = "preprocessor"
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -192,13 +197,16 @@ class MixedEncoder:
         self.dtype = np.dtype(dtype)
 
     # shapes: cat (n, k) str/object, num (n, m) float64
-    def fit(self, cat: np.ndarray, num: np.ndarray, cat_names: Sequence[str], num_names: Sequence[str]) -> MixedEncoder:
+    def fit(
+        self, cat: np.ndarray, num: np.ndarray, cat_names: Sequence[str], num_names: Sequence[str]
+    ) -> MixedEncoder:
+        """Learn levels from ``cat`` (n, k) and scaling from ``num`` (n, m), named ``cat_names``/``num_names``."""
         cat, num = self._check_blocks(cat, num, cat_names, num_names, "fit data")
         if cat.shape[0] == 0:
             raise DataError("fit data has no rows; pass at least one training row")
         self.cat_names_ = list(cat_names)
         self.num_names_ = list(num_names)
-        # sparse output: transform scatters the ones straight into the float32 result (no dense float64 copy)
+        # sparse output: transform scatters the ones into the float32 result (no dense float64 copy)
         self.encoder_ = make_one_hot(self.categories, sparse=True).fit(cat) if cat.shape[1] else None
         self.scaler_ = make_scaler(self.scale).fit(num) if num.shape[1] else None
         self.feature_names_out_ = self._names_out()
@@ -231,6 +239,50 @@ class MixedEncoder:
         self._check_fitted()
         return [] if self.encoder_ is None else list(self.encoder_.categories_)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The fitted encoder as plain lists/floats/str (fits a ``weights_only`` checkpoint)."""
+        self._check_fitted()
+        scaler: dict[str, Any] = {}
+        if self.scaler_ is not None and self.scale != "none":
+            attrs = ("mean_", "var_", "scale_") if self.scale == "standard" else _MINMAX_ATTRS
+            scaler = {a: np.asarray(getattr(self.scaler_, a), dtype=np.float64).tolist() for a in attrs}
+            scaler["n_samples_seen_"] = int(np.max(self.scaler_.n_samples_seen_))
+        return {
+            "scale": self.scale,
+            "handle_unknown": self.handle_unknown,
+            "dtype": self.dtype.name,
+            "cat_names": list(self.cat_names_),
+            "num_names": list(self.num_names_),
+            "categories": [[str(v) for v in levels] for levels in self.categories_],
+            "scaler": scaler,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> MixedEncoder:
+        """Rebuild a fitted encoder from :meth:`state_dict` output (exactly the same transform)."""
+        try:
+            enc = cls(state["scale"], state["handle_unknown"], [list(c) for c in state["categories"]], state["dtype"])
+            enc.cat_names_, enc.num_names_ = list(state["cat_names"]), list(state["num_names"])
+            enc.encoder_ = None
+            if enc.cat_names_:  # a one-row fit with explicit levels reproduces the encoder exactly
+                first = np.array([[levels[0] for levels in enc.categories]], dtype=object)
+                enc.encoder_ = make_one_hot(enc.categories, sparse=True).fit(first)
+            enc.scaler_ = make_scaler(enc.scale) if enc.num_names_ else None
+            if enc.scaler_ is not None:
+                if enc.scale == "none":
+                    enc.scaler_.fit(np.zeros((1, len(enc.num_names_))))
+                else:  # scikit-learn's documented fitted attributes are all that transform reads
+                    for name, value in state["scaler"].items():
+                        setattr(enc.scaler_, name, np.asarray(value, dtype=np.float64) if name != "n_samples_seen_"
+                                else int(value))  # fmt: skip
+                    enc.scaler_.n_features_in_ = len(enc.num_names_)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DataError(
+                f"not a valid preprocessor state ({type(exc).__name__}: {exc}); was it saved by memae?"
+            ) from exc
+        enc.feature_names_out_ = enc._names_out()
+        return enc
+
     # -- internals ---------------------------------------------------------------------------------
 
     def _check_fitted(self) -> None:
@@ -244,7 +296,9 @@ class MixedEncoder:
         cat = np.asarray(cat)
         num = np.asarray(num, dtype=np.float64)
         if cat.ndim != 2 or num.ndim != 2 or cat.shape[0] != num.shape[0]:
-            raise DataError(f"{what}: expected 2-D blocks with the same number of rows, got {cat.shape} and {num.shape}")
+            raise DataError(
+                f"{what}: expected 2-D blocks with the same number of rows, got {cat.shape} and {num.shape}"
+            )
         if cat.shape[1] != len(cat_names) or num.shape[1] != len(num_names):
             raise DataError(
                 f"{what}: expected {len(cat_names)} categorical + {len(num_names)} numeric columns, "
@@ -313,11 +367,14 @@ class TablePreprocessor:
     dtype : numpy dtype
         Dtype of the output (float32, what the models take, by default).
 
-    Attributes (after ``fit``)
-    --------------------------
+    Attributes
+    ----------
     feature_names_in_ : list of str
+        Input column names (``x0, x1, ...`` for arrays), set by ``fit``.
     categorical_columns_, numeric_columns_ : list of str
+        How ``fit`` split the columns.
     n_features_out_ : int
+        Width of the output.
     """
 
     def __init__(
@@ -361,6 +418,36 @@ class TablePreprocessor:
         if not hasattr(self, "encoder_"):
             raise DataError("this TablePreprocessor is not fitted yet; call fit() on the training data first")
         return self.encoder_.get_feature_names_out()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The fitted preprocessor as plain data, for ``checkpoint["extra"]["preprocessor"]``."""
+        if not hasattr(self, "encoder_"):
+            raise DataError("this TablePreprocessor is not fitted yet; call fit() on the training data first")
+        return {
+            "kind": "TablePreprocessor",
+            "categorical": self.categorical if self.categorical in (None, "auto") else list(self.categorical),
+            "feature_names_in": list(self.feature_names_in_),
+            "is_frame": bool(self._is_frame),
+            "categorical_columns": list(self.categorical_columns_),
+            "numeric_columns": list(self.numeric_columns_),
+            "encoder": self.encoder_.state_dict(),
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> TablePreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`state_dict` output."""
+        if not isinstance(state, Mapping) or state.get("kind") != "TablePreprocessor":
+            kind = state.get("kind") if isinstance(state, Mapping) else type(state).__name__
+            raise DataError(f"expected a TablePreprocessor state, got {kind!r}; was it saved by memae?")
+        encoder = MixedEncoder.from_state_dict(state["encoder"])
+        pre = cls(state.get("categorical", "auto"), encoder.scale, encoder.handle_unknown, encoder.dtype)
+        pre.feature_names_in_ = list(state["feature_names_in"])
+        pre._is_frame = bool(state["is_frame"])
+        pre.categorical_columns_ = list(state["categorical_columns"])
+        pre.numeric_columns_ = list(state["numeric_columns"])
+        pre.encoder_ = encoder
+        pre.n_features_out_ = len(encoder.feature_names_out_)
+        return pre
 
     # -- internals ---------------------------------------------------------------------------------
 
@@ -570,3 +657,42 @@ def read_table(
         if frame.shape[1] == 0:
             raise DataError(f"{path}: only the label column {label_column!r} is present; the table has no features")
     return frame, y, list(frame.columns)
+
+
+def read_table_for_model(
+    path: str | os.PathLike[str], state: Mapping[str, Any], label_column: str | None = None
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Read a table to score with a checkpoint, preprocessed exactly as at training time.
+
+    The preprocessor comes from ``state["extra"]["preprocessor"]`` (a :meth:`TablePreprocessor.state_dict`
+    or ``KDDPreprocessor.state_dict``).  Without one, every column must already be numeric and is used as is.
+    A KDD preprocessor reads ``path`` as a raw KDD Cup 99 file (no header; labels give ``is_anomaly``).
+
+    Returns
+    -------
+    x : numpy.ndarray, float32, shape (n_rows, n_features)
+    ids : list of str
+        Row numbers (0-based) as strings.
+    labels : numpy.ndarray of shape (n_rows,) or None
+        The ``label_column`` values (for KDD: ``is_anomaly``), else None.
+    """
+    extra = state.get("extra") if isinstance(state, Mapping) else None
+    pre_state = (extra or {}).get(PREPROCESSOR_KEY)
+    if isinstance(pre_state, Mapping) and pre_state.get("kind") == "KDDPreprocessor":
+        from memae.data.kdd import KDDPreprocessor, load_kddcup99
+
+        data = load_kddcup99(path)
+        x = KDDPreprocessor.from_state_dict(pre_state).transform(data).astype(np.float32, copy=False)
+        return x, [str(i) for i in range(data.n_rows)], data.is_anomaly.copy()
+    X, y, names = read_table(path, label_column)
+    if pre_state is not None:
+        x = TablePreprocessor.from_state_dict(pre_state).transform(X)
+    else:
+        not_numeric = [n for n in names if not _require_pandas("reading tables").api.types.is_numeric_dtype(X[n])]
+        if not_numeric:
+            raise DataError(
+                f"{path}: columns {not_numeric[:5]} are not numeric and the checkpoint has no preprocessor; "
+                "train on this kind of table with memae so that its preprocessing is saved"
+            )
+        x = check_finite(X.to_numpy(dtype=np.float64), str(path), names)
+    return x.astype(np.float32, copy=False), [str(i) for i in range(len(X))], y

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import os
 import platform
 import subprocess
 import time
@@ -25,6 +26,7 @@ from ..models import ARCHITECTURES, MemAE, build_model
 from ..scoring.metrics import detection_report, top_fraction_threshold
 from ..scoring.reconstruction import reconstruction_errors
 from ..training import train
+from ..training.distributed import DistInfo
 from ..training.checkpoint import update_checkpoint
 
 __all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "write_csv"]
@@ -65,6 +67,7 @@ def fit_and_score(
     """
     tic = time.perf_counter()
     model = model_for_data(config, data)
+    model.check_input(torch.from_numpy(data.train[:1]))  # fail before training, with the fix in the message
     result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
                    resume=resume, run_config=config.to_dict())
     if run_dir is not None and result.best_path is not None and Path(result.best_path).is_file():
@@ -72,15 +75,17 @@ def fit_and_score(
 
         model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
     error, batch = config.score.error, config.score.batch_size
-    val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch)
+    info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
+    val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,
+                                       dist_info=info)
     threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
     metrics: dict[str, Any] = {"best_epoch": result.best_epoch, "best_val_loss": result.best_val}
     test_scores = None
     if len(data.test):
-        test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch)
+        test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)
         if data.test_labels is not None:
             metrics.update(detection_report(data.test_labels, test_scores, threshold))
-    if run_dir is not None and result.best_path is not None and Path(result.best_path).is_file():
+    if run_dir is not None and info.is_main and result.best_path is not None and Path(result.best_path).is_file():
         update_checkpoint(result.best_path, threshold=threshold, error=error, contamination=config.score.contamination)
     return RunOutcome(model, metrics, test_scores, val_scores, threshold, result.history, time.perf_counter() - tic)
 
@@ -88,8 +93,12 @@ def fit_and_score(
 def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = False) -> RunOutcome:
     """``memae train``: build the data, train, evaluate on the test split if labelled, write everything to ``run_dir``."""
     data = build_experiment_data(config.data, config.train.seed)
-    save_config(config, run_dir / "config.yaml")
+    is_main = current_dist_info().is_main
+    if is_main:
+        save_config(config, run_dir / "config.yaml")
     outcome = fit_and_score(config, data, run_dir, resume=resume)
+    if not is_main:
+        return outcome  # rank 0 alone writes files
     write_json(run_dir / "metrics.json", {**outcome.metrics, "data": data.info, "seconds": outcome.seconds,
                                            "threshold": outcome.threshold, "machine": machine_info(), "commit": git_commit()})
     write_csv(run_dir / "history.csv", outcome.history)
@@ -102,6 +111,14 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
 
             plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
     return outcome
+
+
+def current_dist_info() -> DistInfo:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+    return DistInfo()
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -117,8 +134,6 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def machine_info() -> dict[str, Any]:
-    import os
-
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),

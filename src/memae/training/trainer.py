@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
@@ -159,6 +160,8 @@ def train(
             if improved:
                 result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
             result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
+    if info.enabled:
+        torch.distributed.barrier()  # other ranks may read best.pt next: wait until rank 0 has written it
     if run_dir is not None:
         result.best_path = result.best_path or (run_dir / "best.pt")
         result.last_path = result.last_path or (run_dir / "last.pt")

@@ -1,0 +1,146 @@
+"""Training lowers the loss, checkpoints round-trip safely, resume is exact, Ctrl-C leaves a usable checkpoint."""
+
+import numpy as np
+import pytest
+import torch
+
+from memae import build_model
+from memae.errors import CheckpointError, ConfigError
+from memae.scoring.metrics import detection_report, threshold_metrics, top_fraction_threshold
+from memae.scoring.reconstruction import reconstruction_errors
+from memae.training import TrainConfig, load_checkpoint, load_model, save_checkpoint, train
+
+
+def blobs(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    base = np.zeros((1, 8, 8), np.float32)
+    base[:, 2:6, 2:6] = 0.8
+    return np.clip(base + 0.05 * rng.standard_normal((n, 1, 8, 8)), 0, 1).astype(np.float32)
+
+
+def quick_config(**kwargs):
+    defaults = dict(epochs=3, batch_size=16, lr=1e-3, seed=0, progress=False, device="cpu")
+    defaults.update(kwargs)
+    return TrainConfig(**defaults)
+
+
+def test_short_training_lowers_the_loss():
+    torch.manual_seed(0)
+    model = build_model("digits", "memae")
+    result = train(model, blobs(), blobs(32, seed=1), quick_config(epochs=8))
+    losses = [r["train_loss"] for r in result.history]
+    assert losses[-1] < 0.5 * losses[0]
+    assert result.history[-1]["val_loss"] < result.history[0]["val_loss"]
+    assert result.best_epoch == int(np.argmin([r["val_loss"] for r in result.history]))
+
+
+def test_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("mnist", "memae", num_slots=20)
+    path = save_checkpoint(tmp_path / "model.pt", model, epoch=3, config={"name": "x"})
+    restored = load_model(path)
+    assert restored.memory.num_slots == 20
+    for (name, a), b in zip(model.state_dict().items(), restored.state_dict().values()):
+        assert torch.equal(a, b), name
+    x = torch.rand(2, 1, 28, 28)
+    model.eval()
+    assert torch.allclose(model(x)[0], restored(x)[0])
+    assert load_checkpoint(path)["epoch"] == 3
+
+
+def test_resume_ends_where_an_uninterrupted_run_would(tmp_path):
+    data, val = blobs(), blobs(24, seed=2)
+    torch.manual_seed(0)
+    full = build_model("digits", "memae")
+    train(full, data, val, quick_config(epochs=4), tmp_path / "full")
+
+    torch.manual_seed(0)
+    part = build_model("digits", "memae")
+    train(part, data, val, quick_config(epochs=2), tmp_path / "part")
+    torch.manual_seed(123)  # a fresh process would start from other weights: the checkpoint must win
+    resumed = build_model("digits", "memae")
+    result = train(resumed, data, val, quick_config(epochs=4), tmp_path / "part", resume=True)
+    assert [r["epoch"] for r in result.history] == [0, 1, 2, 3]
+    for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.allclose(a.float(), b.float(), atol=1e-6), name
+
+
+def test_ctrl_c_leaves_the_last_completed_epoch(tmp_path, monkeypatch):
+    model = build_model("digits", "memae")
+    calls = {"n": 0}
+    original = type(model).loss
+
+    def interrupting_loss(self, x):
+        calls["n"] += 1
+        if calls["n"] == 10:  # during the second epoch (6 batches per epoch)
+            raise KeyboardInterrupt
+        return original(self, x)
+
+    monkeypatch.setattr(type(model), "loss", interrupting_loss)
+    with pytest.raises(KeyboardInterrupt):
+        train(model, blobs(), None, quick_config(epochs=5), tmp_path)
+    state = load_checkpoint(tmp_path / "last.pt")
+    assert state["epoch"] == 0
+    assert not list(tmp_path.glob("*.tmp"))  # nothing half-written
+    monkeypatch.undo()
+    result = train(build_model("digits", "memae"), blobs(), None, quick_config(epochs=2), tmp_path, resume=True)
+    assert [r["epoch"] for r in result.history] == [0, 1]
+
+
+def test_corrupt_missing_and_foreign_checkpoints(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nope.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(bad)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(2)}, foreign)
+    with pytest.raises(CheckpointError, match="not a memae checkpoint"):
+        load_checkpoint(foreign)
+
+
+def test_checkpoint_loading_never_unpickles_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "memae-checkpoint-v1", "payload": Evil()}, path)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(path)
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        train(build_model("digits", "ae"), blobs(), None, quick_config(), tmp_path, resume=True)
+
+
+def test_bad_train_config():
+    with pytest.raises(ConfigError, match="epochs"):
+        train(build_model("digits", "ae"), blobs(), None, quick_config(epochs=0))
+    with pytest.raises(ConfigError, match="device"):
+        train(build_model("digits", "ae"), blobs(), None, quick_config(device="tpu:9"))
+
+
+def test_scores_separate_planted_anomalies():
+    torch.manual_seed(0)
+    model = build_model("digits", "memae")
+    train(model, blobs(128), None, quick_config(epochs=15))
+    normal = blobs(40, seed=5)
+    anomalous = 1.0 - blobs(20, seed=6)  # inverted pattern
+    scores = reconstruction_errors(model, np.concatenate([normal, anomalous]))
+    labels = np.r_[np.zeros(40), np.ones(20)]
+    report = detection_report(labels, scores, top_fraction_threshold(scores, 1 / 3))
+    assert report["roc_auc"] > 0.95
+    assert report["f1"] > 0.8
+    mae = reconstruction_errors(model, normal, error="mae")
+    assert mae.shape == (40,) and np.all(mae > 0)
+
+
+def test_threshold_metrics_hand_values():
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    scores = np.array([0.1, 0.2, 0.9, 0.3, 0.8, 0.95])
+    m = threshold_metrics(labels, scores, 0.5)  # predicted: idx 2, 4, 5
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert top_fraction_threshold(np.arange(101.0), 0.2) == pytest.approx(80.0)
