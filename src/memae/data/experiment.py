@@ -29,6 +29,8 @@ class ExperimentData:
     test_labels: np.ndarray | None
     kind: str  # "image" or "table"
     info: dict[str, Any] = field(default_factory=dict)
+    preprocessor_state: dict[str, Any] | None = None  # tables: fitted on training rows, stored in the checkpoint
+    test_ids: list[str] | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -101,5 +103,65 @@ def _image_data(data, seed: int) -> ExperimentData:
     )
 
 
+ANOMALY_WORDS = {"1", "true", "yes", "anomaly", "anomalous", "abnormal", "outlier", "attack"}
+
+
+def labels_to_bool(values: np.ndarray, column: str) -> np.ndarray:
+    """1/True/'anomaly'-like values are anomalies; 0/False/'normal' are normal."""
+    values = np.asarray(values)
+    if values.dtype.kind in "biuf":
+        if np.isnan(values.astype(float)).any():
+            raise DataError(f"label column {column!r} has missing values; fill them with 0 (normal) or 1 (anomaly)")
+        return values.astype(float) != 0
+    text = np.char.lower(values.astype(str))
+    return np.isin(text, list(ANOMALY_WORDS))
+
+
 def _table_data(data, seed: int) -> ExperimentData:
-    raise ConfigError("table datasets are not available in this build")  # replaced once the table readers land
+    if data.root is None:
+        raise ConfigError(f"dataset {data.dataset!r} needs data.root (--data-root) pointing at the file")
+    rng = np.random.default_rng(seed)
+    if data.dataset == "kdd":
+        from .kdd import load_kddcup99
+
+        return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction)
+    from .tables import TablePreprocessor, read_table
+
+    frame, labels, _ = read_table(data.root, data.label_column)
+    n = len(frame)
+    if labels is not None:
+        is_anomaly = labels_to_bool(np.asarray(labels), data.label_column)
+        order = rng.permutation(n)
+        train_half, test_rows = np.sort(order[: n // 2]), np.sort(order[n // 2:])
+        train_pool = train_half[~is_anomaly[train_half]]  # train on normal rows only
+        test_labels = is_anomaly[test_rows]
+    else:  # unlabelled: learn from every row, score every row
+        train_pool, test_rows, test_labels = np.arange(n), np.arange(n), None
+    train_rows, val_rows = _holdout(rng, train_pool, data.val_fraction)
+    pre = TablePreprocessor().fit(frame.iloc[train_rows])
+    info = {"dataset": "table", "path": str(data.root), "n_train": len(train_rows), "n_val": len(val_rows),
+            "n_test": len(test_rows), "n_features": len(pre.get_feature_names_out())}
+    return ExperimentData(pre.transform(frame.iloc[train_rows]), pre.transform(frame.iloc[val_rows]),
+                          pre.transform(frame.iloc[test_rows]), test_labels, "table", info, pre.state_dict(),
+                          [str(i) for i in test_rows])
+
+
+def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1) -> ExperimentData:
+    """The DAGMM/MemAE protocol on loaded KDD data: 50 % of rows at random for training, of which only the normal
+    class (attacks) is used; 10 % of those are held out for validation; the other 50 % is the test set."""
+    from .kdd import KDDPreprocessor, kdd_split
+
+    rng = np.random.default_rng(seed)
+    split = kdd_split(raw.n_rows, raw.is_anomaly, seed)
+    train_rows, val_rows = _holdout(rng, split.train_normal_idx, val_fraction)
+    pre = KDDPreprocessor().fit(raw, train_rows)
+    info = {"dataset": "kdd", "n_train": len(train_rows), "n_val": len(val_rows), "n_test": len(split.test_idx),
+            "n_features": len(pre.get_feature_names_out()), "test_anomaly_share": float(raw.is_anomaly[split.test_idx].mean())}
+    return ExperimentData(pre.transform(raw, train_rows), pre.transform(raw, val_rows), pre.transform(raw, split.test_idx),
+                          raw.is_anomaly[split.test_idx].copy(), "table", info, pre.state_dict(),
+                          [str(i) for i in split.test_idx])
+
+
+def _holdout(rng: np.random.Generator, rows: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    train, val = _split_val(rng, len(rows), fraction)
+    return rows[train], rows[val]

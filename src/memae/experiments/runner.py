@@ -86,7 +86,10 @@ def fit_and_score(
         if data.test_labels is not None:
             metrics.update(detection_report(data.test_labels, test_scores, threshold))
     if run_dir is not None and info.is_main and result.best_path is not None and Path(result.best_path).is_file():
-        update_checkpoint(result.best_path, threshold=threshold, error=error, contamination=config.score.contamination)
+        extra = {"threshold": threshold, "error": error, "contamination": config.score.contamination}
+        if data.preprocessor_state is not None:
+            extra["preprocessor"] = data.preprocessor_state  # `memae score` preprocesses new tables the same way
+        update_checkpoint(result.best_path, **extra)
     return RunOutcome(model, metrics, test_scores, val_scores, threshold, result.history, time.perf_counter() - tic)
 
 
@@ -103,7 +106,8 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
                                            "threshold": outcome.threshold, "machine": machine_info(), "commit": git_commit()})
     write_csv(run_dir / "history.csv", outcome.history)
     if outcome.test_scores is not None:
-        rows = [{"index": i, "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),
+        ids = data.test_ids or [str(i) for i in range(len(outcome.test_scores))]
+        rows = [{"index": i, "id": ids[i], "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),
                  "predicted_anomaly": int(s > outcome.threshold)} for i, s in enumerate(outcome.test_scores)]
         write_csv(run_dir / "test_scores.csv", rows)
         if data.test_labels is not None:
