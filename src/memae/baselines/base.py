@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, UnknownNameError
 from ..models.registry import ARCHITECTURES, build_model
 from ..training.distributed import resolve_device
 from ..training.trainer import seed_everything
@@ -97,8 +97,7 @@ class BaseDetector(BaseEstimator):
             raise DataError(f"X: per-sample shape {tuple(X.shape[1:])} differs from the training data's {self.input_shape_}")
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
-        scores = np.asarray(self._score(X), dtype=np.float64).reshape(len(X))
-        return scores
+        return np.asarray(self._score(X), dtype=np.float64).reshape(len(X))
 
     # -- to implement ---------------------------------------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -128,8 +127,6 @@ def resolve_architecture(architecture: str | None, X: np.ndarray) -> str:
         size = tuple(X.shape[2:])
         return {(8, 8): "digits", (32, 32): "cifar10"}.get(size, "mnist")
     if architecture not in ARCHITECTURES:
-        from ..errors import UnknownNameError
-
         raise UnknownNameError(f"unknown architecture {architecture!r}; choose auto or one of {', '.join(sorted(ARCHITECTURES))}")
     kind = ARCHITECTURES[architecture].kind
     if kind == "mlp" and X.ndim != 2:

@@ -109,7 +109,7 @@ class KDEDetector(_FlatDetector):
             O(n_train) per sample.  Default 10000; ``None`` = all.
         random_state: seed of the subsample, the folds and PCA.
 
-    Fitted: ``bandwidth_`` (the chosen one), ``kde_``, ``cv_results_``.
+    Fitted: ``bandwidth_`` (the chosen one), ``bandwidth_candidates_``, ``kde_``, ``cv_results_``.
     Score: ``-log p(x)`` under the estimate: higher = more anomalous.
     """
 
@@ -149,7 +149,7 @@ class KDEDetector(_FlatDetector):
 
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         flat = self._prepare_train(X)
-        candidates = self.candidate_bandwidths(flat)
+        candidates = self.bandwidth_candidates_ = self.candidate_bandwidths(flat)
         if len(candidates) == 1:
             self.bandwidth_ = float(candidates[0])
             self.cv_results_ = None

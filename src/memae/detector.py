@@ -1,0 +1,530 @@
+"""``MemAEDetector``: MemAE for tables as a scikit-learn estimator with PyOD's detector conventions.
+
+>>> import numpy as np
+>>> from memae.detector import MemAEDetector
+>>> X = np.random.default_rng(0).normal(size=(200, 6))
+>>> det = MemAEDetector(epochs=2, random_state=0).fit(X)
+>>> det.labels_.shape, det.predict(X[:3]).shape, det.predict_proba(X[:3]).shape
+((200,), (3,), (3, 2))
+
+Conventions (PyOD ``BaseDetector``, not scikit-learn's outlier detectors): a higher
+:meth:`~MemAEDetector.decision_function` means more anomalous, labels are 0 (inlier) / 1 (outlier), and
+``threshold_`` is the ``1 - contamination`` quantile of the training scores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import random
+import tempfile
+from collections.abc import Iterator
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.special import erf
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from .data.tables import TablePreprocessor, _is_dataframe, check_finite
+from .errors import CheckpointError, ConfigError, DataError, UnknownNameError
+from .memory import resolve_shrink_threshold
+from .models.memae import DEFAULT_ENTROPY_WEIGHT
+from .models.registry import VARIANTS, build_model
+from .scoring.reconstruction import reconstruction_errors
+from .training.checkpoint import load_checkpoint, save_checkpoint
+from .training.distributed import resolve_device
+from .training.trainer import TrainConfig, train
+
+__all__ = ["MemAEDetector", "DetectorParameterError", "PROBA_METHODS"]
+
+#: Accepted ``method`` values of :meth:`MemAEDetector.predict_proba`.
+PROBA_METHODS = ("linear", "unify")
+_DETECTOR_KEY = "detector"  # key of the detector's own state in the checkpoint's ``extra`` dict
+_DETECTOR_FORMAT = "memae-detector-v1"
+_SCORE_BATCH = 1024  # fixed, so that training and later scores go through the same batching
+
+
+class DetectorParameterError(ConfigError, InvalidParameterError):
+    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` that scikit-learn also
+    recognises as its ``InvalidParameterError``."""
+
+
+class MemAEDetector(BaseEstimator):
+    """Memory-augmented autoencoder (Gong et al., ICCV 2019) as an outlier detector for tables.
+
+    The network is the ``mlp`` architecture of :func:`memae.build_model` (fully connected, tanh, a memory of
+    ``num_slots`` prototypes over the code).  It is trained on ``X`` (assumed mostly normal) to reconstruct the
+    rows; the anomaly score of a row is its mean squared reconstruction error after preprocessing.
+
+    Parameters
+    ----------
+    contamination : float in (0, 0.5], default=0.1
+        Expected share of outliers in the training data; sets ``threshold_`` and hence ``labels_``/``predict``.
+    hidden : "auto" or list of int, default="auto"
+        Encoder widths after the input, the code last (the decoder mirrors them).  ``"auto"`` halves the
+        preprocessed width down to a small code (:func:`memae.models.registry.auto_hidden`).
+    num_slots : int, default=50
+        ``N``, the number of memory slots.
+    shrink_threshold : float in [0, 1) or str, default="1/N"
+        Hard-shrinkage threshold ``lambda``; ``"k/N"`` means ``k / num_slots``.  0 turns shrinkage off.
+    entropy_weight : float, default=0.0002
+        ``alpha`` of eq. 10, the weight of the entropy loss on the addressing weights.
+    variant : str, default="memae"
+        ``"memae"``, ``"ae"`` (no memory), ``"ae-l1"``, ``"memae-nonspar"``, ``"memae-noshrink"`` or
+        ``"memae-noentropy"`` (the paper's ablations; :data:`memae.models.registry.VARIANTS`).
+    epochs : int, default=50
+        Passes over the training rows.
+    batch_size : int, default=256
+        Rows per Adam step.
+    lr : float, default=1e-3
+        Adam learning rate.
+    validation_fraction : float in [0, 1), default=0.1
+        Share of the rows held out from the gradient steps; the weights of the epoch with the lowest
+        reconstruction error on them are kept.  0 (or too few rows to hold any out) keeps the last epoch's
+        weights.  Every row, held out or not, gets a training score in ``decision_scores_``.
+    preprocessing : {"standard", "minmax"}, None or TablePreprocessor, default="standard"
+        How the columns become the network's input, learnt on the training rows only: categorical columns
+        (DataFrame columns that are not numeric, string columns of arrays) are one-hot encoded and numeric
+        ones scaled to z-scores (``"standard"``) or to [0, 1] (``"minmax"``); ``None`` one-hot encodes but
+        does not scale.  A (fitted or not) :class:`~memae.data.tables.TablePreprocessor` gives full control
+        (which columns are categorical, ``handle_unknown``); a fresh copy of it is fitted.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split and the batch order; an int makes ``fit``
+        repeatable (on the same device).  The global random states are left as they were.
+    verbose : int, default=0
+        0: silent; 1 or more: a tqdm progress bar per epoch.
+
+    Attributes
+    ----------
+    decision_scores_ : ndarray of shape (n_samples,)
+        Anomaly scores of the training rows (higher = more anomalous).
+    threshold_ : float
+        ``percentile(decision_scores_, 100 * (1 - contamination))``.
+    labels_ : ndarray of shape (n_samples,)
+        ``(decision_scores_ > threshold_)`` as int: 1 = outlier.
+    n_features_in_ : int
+        Number of input columns (before one-hot encoding).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    model_ : memae.MemAE
+        The trained network, in eval mode.
+    preprocessor_ : TablePreprocessor
+        The fitted preprocessing.
+    history_ : list of dict
+        Per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss`` and ``seconds``.
+    best_epoch_ : int
+        The epoch whose weights were kept (0-based).
+
+    See Also
+    --------
+    memae.build_model : the networks, for images and video too.
+    sklearn.ensemble.IsolationForest : scikit-learn's convention is the opposite (lower = more abnormal, -1/1).
+
+    References
+    ----------
+    D. Gong et al., "Memorizing Normality to Detect Anomaly: Memory-augmented Deep Autoencoder for
+    Unsupervised Anomaly Detection", ICCV 2019.
+    """
+
+    _parameter_constraints: dict = {
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "hidden": [StrOptions({"auto"}), list, tuple],
+        "num_slots": [Interval(Integral, 1, None, closed="left")],
+        "shrink_threshold": [Interval(Real, 0, 1, closed="left"), str],
+        "entropy_weight": [Interval(Real, 0, None, closed="left")],
+        "variant": [StrOptions(set(VARIANTS))],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "preprocessing": [StrOptions({"standard", "minmax"}), None, TablePreprocessor],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        contamination: float = 0.1,
+        hidden: str | list[int] = "auto",
+        num_slots: int = 50,
+        shrink_threshold: float | str = "1/N",
+        entropy_weight: float = DEFAULT_ENTROPY_WEIGHT,
+        variant: str = "memae",
+        epochs: int = 50,
+        batch_size: int = 256,
+        lr: float = 1e-3,
+        validation_fraction: float = 0.1,
+        preprocessing: str | TablePreprocessor | None = "standard",
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.contamination = contamination
+        self.hidden = hidden
+        self.num_slots = num_slots
+        self.shrink_threshold = shrink_threshold
+        self.entropy_weight = entropy_weight
+        self.variant = variant
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.preprocessing = preprocessing
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # string/object columns are one-hot encoded
+        tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = False
+        return tags
+
+    # -- fitting --------------------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any = None) -> MemAEDetector:
+        """Train the network on ``X`` and score its rows.
+
+        Parameters
+        ----------
+        X : array-like or pandas DataFrame of shape (n_samples, n_features)
+            Training rows (mostly normal).  NaN/inf raise :class:`~memae.errors.DataError`.
+        y : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self : MemAEDetector
+        """
+        self._check_params()
+        X = self._validate_input(X, reset=True)
+        self.preprocessor_ = self._make_preprocessor()
+        x = self.preprocessor_.fit_transform(X).astype(np.float32, copy=False)  # (n, D) after one-hot/scaling
+        _check_output_finite(x, self.preprocessor_, "X")
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        device = resolve_device(self.device)
+        with _preserve_global_rng():
+            torch.manual_seed(seed)  # the weight initialisation; train() re-seeds for the batch order
+            self.model_ = self._build_model(x.shape[1])
+            self.history_, self.best_epoch_ = self._train(x, seed, device)
+        self.decision_scores_ = reconstruction_errors(self.model_, x, batch_size=_SCORE_BATCH, device=device)
+        self._process_decision_scores()
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit on ``X`` and return its 0/1 labels (``labels_``), shape (n_samples,)."""
+        return self.fit(X).labels_
+
+    def _check_params(self) -> None:
+        try:
+            self._validate_params()
+        except InvalidParameterError as exc:
+            raise DetectorParameterError(str(exc)) from None
+        hidden = self.hidden
+        if not isinstance(hidden, str):
+            if len(hidden) == 0 or not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
+                raise DetectorParameterError(
+                    f"The 'hidden' parameter of MemAEDetector must be 'auto' or a non-empty list of positive ints. "
+                    f"Got {hidden!r} instead."
+                )
+        resolve_shrink_threshold(self.shrink_threshold, int(self.num_slots))  # ConfigError for a bad "k/N"
+        resolve_device(self.device)  # ConfigError for an unknown or unavailable device
+
+    def _make_preprocessor(self) -> TablePreprocessor:
+        spec = self.preprocessing
+        if isinstance(spec, TablePreprocessor):  # a fresh copy: fit must not change the parameter
+            return TablePreprocessor(spec.categorical, spec.scale, spec.handle_unknown, spec.dtype)
+        return TablePreprocessor("auto", "none" if spec is None else spec)
+
+    def _build_model(self, in_features: int):
+        return build_model(
+            "mlp",
+            self.variant,
+            in_features=int(in_features),
+            hidden=None if isinstance(self.hidden, str) else [int(h) for h in self.hidden],
+            num_slots=int(self.num_slots),
+            shrink_threshold=self.shrink_threshold if isinstance(self.shrink_threshold, str) else float(self.shrink_threshold),
+            entropy_weight=float(self.entropy_weight),
+        )
+
+    def _train(self, x: np.ndarray, seed: int, device: torch.device) -> tuple[list[dict[str, float]], int]:
+        """Adam on eq. 10; with a validation split, keep the weights of the best validation epoch."""
+        n_val = int(math.floor(len(x) * self.validation_fraction))
+        config = TrainConfig(
+            epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
+            device=str(device), progress=bool(self.verbose),
+        )
+        if n_val < 1 or n_val >= len(x):
+            result = train(self.model_, x, None, config)
+            return result.history, int(result.history[-1]["epoch"])
+        order = np.random.default_rng(seed).permutation(len(x))
+        with tempfile.TemporaryDirectory(prefix="memae-detector-") as run_dir:
+            result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config, run_dir)
+            self.model_.load_state_dict(load_checkpoint(result.best_path, map_location=device)["model"])
+        self.model_.eval()
+        return result.history, int(result.best_epoch)
+
+    def _process_decision_scores(self) -> None:
+        """PyOD's one place for the threshold and labels (``BaseDetector._process_decision_scores``)."""
+        scores = self.decision_scores_
+        self.threshold_ = float(np.percentile(scores, 100.0 * (1.0 - self.contamination)))
+        self.labels_ = (scores > self.threshold_).astype(int)
+        self._mu, self._sigma = float(np.mean(scores)), float(np.std(scores))
+        self._score_min, self._score_max = float(np.min(scores)), float(np.max(scores))
+
+    # -- scoring --------------------------------------------------------------------------------------------
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Anomaly score of every row: the mean squared reconstruction error (higher = more anomalous).
+
+        Parameters
+        ----------
+        X : array-like or pandas DataFrame of shape (n_samples, n_features_in_)
+            The same columns as at fit time.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float64
+        """
+        check_is_fitted(self)
+        x = self._transform(X)
+        return reconstruction_errors(self.model_, x, batch_size=_SCORE_BATCH, device=self._model_device())
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Same as :meth:`decision_function` (higher = more anomalous), shape (n_samples,)."""
+        return self.decision_function(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0 (inlier) / 1 (outlier) per row: ``decision_function(X) > threshold_``; shape (n_samples,)."""
+        check_is_fitted(self)
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
+        """Outlier probability per row, as PyOD computes it.
+
+        Parameters
+        ----------
+        X : array-like or pandas DataFrame of shape (n_samples, n_features_in_)
+        method : {"linear", "unify"}, default="linear"
+            ``"linear"``: the score min-max scaled with the training scores' range, clipped to [0, 1];
+            ``"unify"``: ``erf((score - mean) / (std * sqrt(2)))`` clipped to [0, 1], with the training
+            scores' mean and std (Kriegel et al., "Interpreting and Unifying Outlier Scores", SDM 2011).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Column 0: probability of an inlier, column 1: of an outlier; rows sum to 1.
+        """
+        check_is_fitted(self)
+        if method not in PROBA_METHODS:
+            raise UnknownNameError(f"unknown predict_proba method {method!r}; choose one of {', '.join(PROBA_METHODS)}")
+        scores = self.decision_function(X)
+        if method == "linear":
+            span = self._score_max - self._score_min
+            outlier = (scores - self._score_min) / (span if span > 0 else 1.0)  # MinMaxScaler's guard for span 0
+        else:
+            sigma = self._sigma if self._sigma > 0 else 1.0
+            outlier = erf((scores - self._mu) / (sigma * np.sqrt(2.0)))
+        outlier = np.clip(outlier, 0.0, 1.0)
+        return np.column_stack([1.0 - outlier, outlier])
+
+    # -- input handling -------------------------------------------------------------------------------------
+
+    def _validate_input(self, X: Any, reset: bool) -> Any:
+        """Check shape, column count/names and finiteness; returns a DataFrame as is or a 2-D array."""
+        what = "X" if reset else "X (to score)"
+        if not _is_dataframe(X):
+            # dtype=None keeps string/object columns for one-hot encoding; NaN/inf are reported below by column
+            X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
+        elif X.shape[0] == 0:
+            raise DataError(f"{what}: the DataFrame has 0 rows; pass at least one row")
+        if not reset and X.shape[1] != self.n_features_in_:
+            raise DataError(
+                f"X has {X.shape[1]} features, but MemAEDetector is expecting {self.n_features_in_} features as "
+                "input; pass the same columns as at fit time"
+            )
+        validate_data(self, X, reset=reset, skip_check_array=True)  # sets/checks n_features_in_, feature_names_in_
+        _check_input_finite(X, what)
+        return X
+
+    def _transform(self, X: Any) -> np.ndarray:
+        X = self._validate_input(X, reset=False)
+        x = self.preprocessor_.transform(X).astype(np.float32, copy=False)  # (n, D)
+        _check_output_finite(x, self.preprocessor_, "X (to score)")
+        return x
+
+    def _model_device(self) -> torch.device:
+        return next(self.model_.parameters()).device
+
+    # -- persistence ----------------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the fitted detector to one file (atomically: temp file, then rename).
+
+        The file is a memae checkpoint (plain tensors, numbers and strings; read with ``weights_only=True``):
+        ``model_config`` + ``model`` rebuild the network, ``extra`` holds ``threshold``, ``preprocessor`` and the
+        detector's parameters and training scores, so ``memae score`` can also score tables with it.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+        """
+        check_is_fitted(self)
+        names = getattr(self, "feature_names_in_", None)
+        detector = {
+            "format": _DETECTOR_FORMAT,
+            "params": _plain_params(self.get_params(deep=False)),
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": None if names is None else [str(n) for n in names],
+            "decision_scores": torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64)),
+            "score_stats": {"mean": self._mu, "std": self._sigma, "min": self._score_min, "max": self._score_max},
+            "best_epoch": int(self.best_epoch_),
+        }
+        extra = {
+            "threshold": float(self.threshold_),
+            "error": "mse",
+            "contamination": float(self.contamination),
+            "preprocessor": self.preprocessor_.state_dict(),
+            _DETECTOR_KEY: detector,
+        }
+        model = copy.deepcopy(self.model_).cpu()  # CPU tensors: a file saved on a GPU loads anywhere
+        return save_checkpoint(path, model, None, epoch=self.best_epoch_, history=self.history_, extra=extra)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> MemAEDetector:
+        """Read a detector written by :meth:`save`; only tensors and plain data are unpickled.
+
+        Parameters
+        ----------
+        path : path-like
+        device : str, optional
+            Where to put the network; default: the saved ``device`` parameter.
+
+        Returns
+        -------
+        MemAEDetector
+            Fitted; its ``decision_function`` equals the saved detector's.
+        """
+        state = load_checkpoint(path, map_location="cpu")
+        detector = state.get("extra", {}).get(_DETECTOR_KEY)
+        if not isinstance(detector, dict) or detector.get("format") != _DETECTOR_FORMAT:
+            raise CheckpointError(
+                f"{path} is a memae checkpoint but not a saved MemAEDetector; load it with memae.training.load_model"
+            )
+        params = _params_from_plain(detector["params"])
+        if device is not None:
+            params["device"] = device
+        est = cls(**params)
+        try:
+            est.model_ = build_model(**state["model_config"])
+            est.model_.load_state_dict(state["model"])
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise CheckpointError(f"{path} does not match its model config: {str(exc).splitlines()[0][:160]}") from None
+        est.model_.to(resolve_device(est.device)).eval()
+        est.preprocessor_ = TablePreprocessor.from_state_dict(state["extra"]["preprocessor"])
+        est.n_features_in_ = int(detector["n_features_in"])
+        if detector["feature_names_in"] is not None:
+            est.feature_names_in_ = np.asarray(detector["feature_names_in"], dtype=object)
+        est.history_ = [dict(r) for r in state["history"]]
+        est.best_epoch_ = int(detector["best_epoch"])
+        est.decision_scores_ = detector["decision_scores"].numpy().astype(np.float64)
+        est._process_decision_scores()
+        est.threshold_ = float(state["extra"]["threshold"])  # the saved value, not a recomputation
+        est.labels_ = (est.decision_scores_ > est.threshold_).astype(int)
+        return est
+
+
+# -- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _check_input_finite(X: Any, what: str) -> None:
+    """NaN/inf in a numeric column: :class:`DataError` naming the row and column (categorical NaN: the
+    preprocessor's own message)."""
+    message = f"{what} contains NaN or inf"
+    if _is_dataframe(X):
+        import pandas as pd
+
+        types = pd.api.types
+        cols = [c for c in X.columns if types.is_numeric_dtype(X[c].dtype) and not types.is_bool_dtype(X[c].dtype)]
+        if cols:
+            values = X[cols].to_numpy(dtype=np.float64, na_value=np.nan)
+            check_finite(values, message, [str(c) for c in cols])
+        return
+    if X.dtype.kind in "iufc":
+        check_finite(X, message)
+        return
+    try:  # an object array of numbers: check it too; string columns go to the one-hot encoder
+        values = X.astype(np.float64)
+    except (TypeError, ValueError):
+        return
+    check_finite(values, message)
+
+
+def _check_output_finite(x: np.ndarray, preprocessor: TablePreprocessor, what: str) -> None:
+    if not np.isfinite(x).all():
+        check_finite(x, f"{what} contains NaN or inf after preprocessing", list(preprocessor.get_feature_names_out()))
+
+
+@contextlib.contextmanager
+def _preserve_global_rng() -> Iterator[None]:
+    """Leave Python's, NumPy's and torch's global random states as they were (the trainer seeds them)."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    with torch.random.fork_rng(devices=devices):
+        try:
+            yield
+        finally:
+            random.setstate(py_state)
+            np.random.set_state(np_state)
+            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Constructor parameters as str/int/float/list/dict/None (what ``weights_only`` loading accepts)."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, TablePreprocessor):
+            categorical = value.categorical
+            value = {
+                "kind": "TablePreprocessor",
+                "categorical": categorical if categorical is None or isinstance(categorical, str) else [
+                    c if isinstance(c, str) else int(c) for c in categorical],
+                "scale": value.scale,
+                "handle_unknown": value.handle_unknown,
+                "dtype": np.dtype(value.dtype).name,
+            }
+        elif isinstance(value, np.random.RandomState):
+            value = None  # the fitted state no longer depends on it
+        elif isinstance(value, torch.device):
+            value = str(value)
+        elif isinstance(value, (list, tuple)):
+            value = [int(v) for v in value]
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def _params_from_plain(params: dict[str, Any]) -> dict[str, Any]:
+    params = dict(params)
+    pre = params.get("preprocessing")
+    if isinstance(pre, dict):
+        params["preprocessing"] = TablePreprocessor(pre["categorical"], pre["scale"], pre["handle_unknown"], pre["dtype"])
+    return params

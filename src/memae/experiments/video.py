@@ -1,0 +1,691 @@
+"""Video experiments of paper section 4.2: Table 2, Table 4 and Figure 7 (UCSD Ped2, CUHK Avenue, ShanghaiTech).
+
+``memae reproduce table2|table4|fig7 --data-root DIR [--preset paper|cpu|FILE.yaml] ...`` runs here.  For each method
+(a model variant, or MemAE with another memory size for Figure 7) it trains the paper's 3D-conv video network on
+clips of the normal training videos, scores every test clip, turns clip scores into frame scores and reports the
+frame-level metrics:
+
+* data: frames decoded once and cached as ``.npy`` (``data.cache_dir``, default ``~/.cache/memae/frames``);
+  16-frame grey clips in ``[-1, 1]``; the last ``val_fraction`` of every *training* video (at least one clip) is held
+  out for best-epoch selection.  Test labels are read only for the metrics and the figures.
+* scores: per clip the mean absolute (``mae``, the authors' code) or squared (``mse``, the paper's eq. 11) residual;
+  ``center`` mode gives it to the clip's 9th frame as the authors do (15 frames per video get no score),
+  ``mean`` to every frame of the clip; per-video min-max normalisation (regularity); one ROC-AUC over all scored
+  frames (the paper's figure), plus the mean per-video AUC, EER and AP.
+* files in the run folder: ``results.md`` / ``results.csv``, ``config.yaml``, ``log.txt``, one sub-folder per
+  method (``best.pt``, ``last.pt``, ``metrics.json``, ``scores.npz``) and the figures ``fig5_regularity.png``,
+  ``fig6_reconstructions.png`` (AE vs MemAE) and ``fig7_memory_size.png``.
+* ``--resume RUN_DIR`` skips finished methods and continues the unfinished one from its ``last.pt``.
+
+Presets are YAML files next to this module (``configs/video_paper.yaml``, ``configs/video_cpu.yaml``); the
+``--set section.key=value`` flags override any key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch.utils.data import Dataset, Subset
+
+from ..config import _build, apply_overrides, new_run_dir
+from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_benchmark, load_videos
+from ..errors import ConfigError, DataError, UnknownNameError
+from ..io import write_json, write_text
+from ..models import VARIANTS, MemAE, build_model
+from ..reporting import markdown_table, mean_std, plot_reconstructions
+from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
+from ..scoring.video_stream import ERRORS, score_video
+from ..training import TrainConfig, load_checkpoint, resolve_device, train
+from .runner import git_commit, machine_info, write_csv
+
+__all__ = [
+    "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
+    "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config", "build_video_data",
+    "build_video_model", "run_unit", "main",
+]
+
+CONFIG_DIR = Path(__file__).with_name("configs")
+PRESETS = {"paper": CONFIG_DIR / "video_paper.yaml", "cpu": CONFIG_DIR / "video_cpu.yaml"}
+METHODS = {
+    "table2": ("ae", "memae-nonspar", "memae"),
+    "table4": ("ae", "ae-l1", "memae-noshrink", "memae-noentropy", "memae"),
+    "fig7": ("memae",),
+}
+LABELS = {
+    "ae": "AE", "ae-l1": "AE-l1", "memae-nonspar": "MemAE-nonSpar", "memae-noshrink": "MemAE w/o shrinkage",
+    "memae-noentropy": "MemAE w/o entropy loss", "memae": "MemAE",
+}
+# Frame-level ROC-AUC in the paper (Table 2: Ped2 / Avenue / ShanghaiTech; Table 4: Ped2 ablation).
+PAPER_AUC: dict[str, dict[str, dict[str, float]]] = {
+    "table2": {
+        "ped2": {"ae": 0.917, "memae-nonspar": 0.929, "memae": 0.941},
+        "avenue": {"ae": 0.810, "memae-nonspar": 0.821, "memae": 0.833},
+        "shanghaitech": {"ae": 0.697, "memae-nonspar": 0.688, "memae": 0.712},
+    },
+    "table4": {
+        "ped2": {"ae": 0.9170, "ae-l1": 0.9286, "memae-noshrink": 0.9324, "memae-noentropy": 0.9372, "memae": 0.9410},
+    },
+}
+PAPER_OTHERS = {  # rows of the paper's Table 2 that memae does not run (Ped2 / Avenue / ShanghaiTech)
+    "Frame-Pred": (0.954, 0.849, 0.728), "TSC": (0.910, 0.806, 0.679), "StackRNN": (0.922, 0.817, 0.680),
+}
+# --quick: a smoke run that finishes in about a minute on 2 CPU cores (not a result).
+QUICK: dict[str, Any] = {
+    "data.frame_size": [32, 32], "data.max_train_videos": 2, "data.max_test_videos": 2,
+    "data.max_train_clips": 64, "model.width": 0.25, "train.epochs": 1, "train.batch_size": 4,
+    "score.batch_size": 8, "fig7_num_slots": [100, 1000],
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Config
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VideoDataConfig:
+    dataset: str = "ped2"  # ped1 | ped2 | avenue | shanghaitech
+    root: str | None = None  # dataset folder (never downloaded); --data-root sets it
+    labels: str | None = None  # ground truth: None = the benchmark's default; avenue: volLabel | mnad; or a file
+    frame_size: list[int] = field(default_factory=lambda: [256, 256])  # [h, w] the frames are resized to
+    clip_len: int = 16
+    train_stride: int = 1  # step between training clip starts (2 = every other clip)
+    val_stride: int = 1
+    test_stride: int = 1  # 1 scores every frame (center mode)
+    max_train_clips: int = 0  # > 0: keep this many training clips, evenly spaced (0 = all)
+    val_fraction: float = 0.1  # the last 10 % of every training video (at least one clip) is held out
+    resample: str = "bilinear"  # bilinear | area (Pillow)
+    cache_dir: str | None = None  # decoded-frame cache; None = $XDG_CACHE_HOME/memae/frames or ~/.cache/memae/frames
+    max_train_videos: int = 0  # > 0: only the first k training videos (smoke runs)
+    max_test_videos: int = 0  # > 0: only the first k test videos (smoke runs)
+
+
+@dataclass
+class VideoModelConfig:
+    width: float = 1.0  # multiplies the channel counts 96-128-256-256 (the memory dim follows the last one)
+    num_slots: int = 2000  # N
+    shrink_threshold: float | str = 0.0025  # lambda: a number or "k/N"
+    similarity: str = "dot"  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
+    temperature: float = 1.0
+    entropy_weight: float = 0.0002  # alpha of eq. 10 (memae, memae-noshrink)
+    latent_l1_weight: float = 0.0002  # ae-l1 only
+
+
+@dataclass
+class VideoScoreConfig:
+    error: str = "mae"  # mae: the authors' code | mse: the paper's eq. 11
+    mode: str = "center"  # center: the clip's 9th frame (authors) | mean: every frame of the clip
+    batch_size: int = 8  # clips per model call when scoring
+
+
+@dataclass
+class VideoExperimentConfig:
+    name: str = "video"
+    preset: str = "paper"
+    data: VideoDataConfig = field(default_factory=VideoDataConfig)
+    model: VideoModelConfig = field(default_factory=VideoModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    score: VideoScoreConfig = field(default_factory=VideoScoreConfig)
+    fig7_num_slots: list[int] = field(default_factory=lambda: [100, 500, 1000, 2000, 3000])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        d = self.data
+        if len(d.frame_size) != 2 or min(d.frame_size) < 1:
+            raise ConfigError(f"data.frame_size must be [height, width], got {d.frame_size}")
+        for key in ("clip_len", "train_stride", "val_stride", "test_stride"):
+            if getattr(d, key) < 1:
+                raise ConfigError(f"data.{key} must be >= 1, got {getattr(d, key)}")
+        if not 0.0 <= d.val_fraction < 1.0:
+            raise ConfigError(f"data.val_fraction must lie in [0, 1), got {d.val_fraction}")
+        if self.score.error not in ERRORS:
+            raise ConfigError(f"score.error must be one of {', '.join(ERRORS)}, got {self.score.error!r}")
+        if self.score.mode not in SCORE_MODES:
+            raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.score.mode!r}")
+        if self.score.batch_size < 1:
+            raise ConfigError(f"score.batch_size must be >= 1, got {self.score.batch_size}")
+        if not self.fig7_num_slots or min(self.fig7_num_slots) < 1:
+            raise ConfigError(f"fig7_num_slots must be positive integers, got {self.fig7_num_slots}")
+        self.train.validate()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; use --preset paper, cpu or a YAML file")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(f"config file {path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
+
+
+def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> VideoExperimentConfig:
+    """Load a preset (``"paper"``, ``"cpu"``) or a YAML file, apply ``section.key=value`` overrides, check every key.
+
+    Raises
+    ------
+    ConfigError
+        Unknown preset or key, a value of the wrong type, or an out-of-range value.
+    """
+    path = PRESETS.get(str(preset)) or Path(preset)
+    if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
+        raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
+    values = apply_overrides(_read_yaml(Path(path)), overrides or [])
+    config = _build(VideoExperimentConfig, values, "")
+    config.validate()
+    return config
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VideoData:
+    """Clips for training/validation and the cached, resized test videos with their frame labels."""
+
+    benchmark: VideoBenchmark
+    train: Dataset
+    val: Dataset | None
+    test_videos: list[np.ndarray]  # uint8 (T_i, h, w), usually read-only memory maps of the cache
+    test_names: list[str]
+    test_labels: list[np.ndarray]  # bool (T_i,)
+    info: dict[str, Any]
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "memae" / "frames"
+
+
+def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Split a training video in time: the last ``val_fraction`` of its frames (at least one clip) for validation.
+
+    Returns ``(train_part, val_part)``; ``val_part`` is None when the video is too short to give both parts a clip.
+    """
+    n = video.shape[0]
+    if val_fraction <= 0:
+        return video, None
+    n_val = max(math.ceil(val_fraction * n), clip_len)
+    if n - n_val < clip_len:
+        return video, None
+    return video[: n - n_val], video[n - n_val :]
+
+
+def build_video_data(config: VideoExperimentConfig, log=print) -> VideoData:
+    """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets."""
+    d = config.data
+    if not d.root:
+        raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
+    bench = load_benchmark(d.dataset, d.root, d.labels)
+    train_sources = bench.train[: d.max_train_videos or None]
+    test_sources = bench.test[: d.max_test_videos or None]
+    test_labels = bench.test_labels[: len(test_sources)]
+    size = (int(d.frame_size[0]), int(d.frame_size[1]))
+    cache = Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir()
+    log(f"decoding {len(train_sources)} training and {len(test_sources)} test videos at {size[0]}x{size[1]} "
+        f"(cache {cache})")
+    train_videos = load_videos(train_sources, size, cache, d.resample, progress=config.train.progress)
+    test_videos = load_videos(test_sources, size, cache, d.resample, progress=config.train.progress)
+    for i, video in enumerate(test_videos):
+        bench.check_num_frames(i, video.shape[0])
+
+    parts, val_parts, train_names, val_names = [], [], [], []
+    for src, video in zip(train_sources, train_videos):
+        if video.shape[0] < d.clip_len:
+            log(f"skipping training video {src.name}: {video.shape[0]} frames, shorter than a clip of {d.clip_len}")
+            continue
+        train_part, val_part = split_train_val(video, d.clip_len, d.val_fraction)
+        parts.append(train_part)
+        train_names.append(src.name)
+        if val_part is not None:
+            val_parts.append(val_part)
+            val_names.append(src.name)
+    if not parts:
+        raise DataError(f"{d.root}: no training video has {d.clip_len} frames; check the dataset or data.clip_len")
+    train_set: Dataset = ClipDataset(parts, d.clip_len, d.train_stride, train_names)
+    n_all = len(train_set)
+    if d.max_train_clips and n_all > d.max_train_clips:
+        keep = np.unique(np.linspace(0, n_all - 1, d.max_train_clips).round().astype(np.int64))
+        train_set = Subset(train_set, keep.tolist())
+    val_set = ClipDataset(val_parts, d.clip_len, d.val_stride, val_names) if val_parts else None
+    info = {
+        **bench.summary(),
+        "train_videos_used": len(parts), "test_videos_used": len(test_sources),
+        "train_clips": len(train_set), "train_clips_before_subsampling": n_all,
+        "val_clips": len(val_set) if val_set is not None else 0,
+        "test_frames_used": int(sum(len(y) for y in test_labels)),
+        "test_anomalous_used": int(sum(int(y.sum()) for y in test_labels)),
+        "frame_size": list(size), "cache_dir": str(cache),
+    }
+    log(f"{info['train_clips']} training clips ({n_all} before sub-sampling), {info['val_clips']} validation clips, "
+        f"{info['test_frames_used']} test frames ({info['test_anomalous_used']} anomalous, labels {bench.label_source})")
+    return VideoData(bench, train_set, val_set, list(test_videos), [s.name for s in test_sources],
+                     [np.asarray(y, dtype=bool) for y in test_labels], info)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Units of work: one (method, memory size, seed) each
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    method: str  # a model variant
+    seed: int
+    num_slots: int | None = None  # None: the config's
+
+    @property
+    def key(self) -> str:
+        slots = f"-N{self.num_slots}" if self.num_slots is not None else ""
+        return f"{self.method}{slots}-seed{self.seed}"
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.method, self.method) + (f" (N={self.num_slots})" if self.num_slots is not None else "")
+
+
+def build_video_model(config: VideoExperimentConfig, variant: str, num_slots: int | None = None) -> MemAE:
+    """The paper's video network in ``variant`` with the config's frame size, width and memory options."""
+    m, d = config.model, config.data
+    return build_model(
+        "video", variant, input_size=(d.clip_len, int(d.frame_size[0]), int(d.frame_size[1])), width=m.width,
+        num_slots=int(num_slots or m.num_slots), shrink_threshold=m.shrink_threshold, similarity=m.similarity,
+        temperature=m.temperature, entropy_weight=m.entropy_weight, latent_l1_weight=m.latent_l1_weight,
+    )
+
+
+def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
+    """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
+
+    Returns the unit's record (also written to ``unit_dir/metrics.json``, whose presence marks the unit done).
+    """
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(unit.seed)  # initial weights depend on the seed only
+    model = build_video_model(config, unit.method, unit.num_slots)
+    train_config = TrainConfig(**{**asdict(config.train), "seed": unit.seed})
+    resume = (unit_dir / "last.pt").is_file()
+    if resume:
+        log(f"{unit.key}: resuming from {unit_dir / 'last.pt'}")
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"{unit.key}: training {unit.label}, {n_params / 1e6:.2f} M parameters, {train_config.epochs} epochs, "
+        f"batch {train_config.batch_size}, lr {train_config.lr:g}")
+    result = train(model, data.train, data.val, train_config, unit_dir, resume=resume,
+                   run_config={**config.to_dict(), "unit": asdict(unit)})
+    for record in result.history:
+        log(f"{unit.key}: epoch {int(record['epoch']) + 1}: train loss {record['train_loss']:.5f} "
+            f"(rec {record['train_rec']:.5f}, entropy {record['train_entropy']:.4f}), val {record['val_loss']:.5f}, "
+            f"{record['seconds']:.0f} s")
+    if result.best_path is not None and Path(result.best_path).is_file():
+        model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
+    device = resolve_device(config.train.device)
+    tic = time.perf_counter()
+    per_video = []
+    for name, video in zip(data.test_names, data.test_videos):
+        scored = score_video(model, ArrayVideo(video, name), error=config.score.error, mode=config.score.mode,
+                             batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
+                             progress=config.train.progress)
+        per_video.append(scored.scores)
+    test_seconds = time.perf_counter() - tic
+    metrics = evaluate_frames(per_video, data.test_labels)
+    record = {
+        "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
+        "num_slots": unit.num_slots or (config.model.num_slots if VARIANTS[unit.method][0] else None),
+        "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"], "ap": metrics["ap"],
+        "video_aucs": metrics["video_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
+        "epochs": len(result.history), "best_epoch": (result.best_epoch + 1) if result.best_epoch is not None else None,
+        "final_train_loss": result.history[-1]["train_loss"] if result.history else None,
+        "best_val_loss": result.best_val,
+        "train_seconds": float(sum(r["seconds"] for r in result.history)),
+        "test_seconds": test_seconds,
+        "test_frames_per_second": metrics["n_frames"] / test_seconds if test_seconds > 0 else None,
+        "parameters": n_params,
+    }
+    np.savez_compressed(unit_dir / "scores.npz", **{f"video_{i:03d}": s for i, s in enumerate(per_video)})
+    write_json(unit_dir / "metrics.json", record)
+    log(f"{unit.key}: frame AUC {record['auc']:.4f}, mean per-video AUC {record['mean_video_auc']:.4f}, "
+        f"EER {record['eer']:.4f}; train {record['train_seconds'] / 60:.1f} min, test {test_seconds / 60:.1f} min")
+    return record
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Entry point
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class _Log:
+    """Timestamped lines to ``run_dir/log.txt`` and stderr."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, message: str) -> None:
+        line = f"{_dt.datetime.now():%Y-%m-%d %H:%M:%S} {message}"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+        from tqdm.auto import tqdm
+
+        tqdm.write(line, file=sys.stderr)
+
+
+def _split_list(text: str | None, cast=str) -> list[Any] | None:
+    if not text:
+        return None
+    try:
+        return [cast(t.strip()) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        raise ConfigError(f"cannot read {text!r} as a comma-separated list of {cast.__name__}s") from None
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The ``memae reproduce`` command equivalent to ``args`` (independent of how it was launched)."""
+    parts = ["memae", "reproduce", args.experiment]
+    for flag, attr in (("--dataset", "dataset"), ("--data-root", "data_root"), ("--preset", "preset"),
+                       ("--methods", "methods"), ("--seeds", "seeds"), ("--epochs", "epochs"),
+                       ("--device", "device"), ("--out", "out"), ("--resume", "resume")):
+        value = getattr(args, attr, None)
+        if value not in (None, ""):
+            parts += [flag, str(value)]
+    if getattr(args, "quick", False):
+        parts.append("--quick")
+    for item in getattr(args, "overrides", None) or []:
+        parts += ["--set", item]
+    return shlex.join(parts)
+
+
+def _resolve(args: argparse.Namespace) -> tuple[VideoExperimentConfig, list[str]]:
+    """Config from preset -> --quick -> flags -> --set (later wins); returns it and the override list used."""
+    preset = getattr(args, "preset", None) or ("paper" if torch.cuda.is_available() else "cpu")
+    items: list[str] = []
+    if getattr(args, "quick", False):
+        items += [f"{k}={json.dumps(v)}" for k, v in QUICK.items()]
+    for attr, key in (("dataset", "data.dataset"), ("data_root", "data.root"), ("epochs", "train.epochs"),
+                      ("device", "train.device")):
+        value = getattr(args, attr, None)
+        if value is not None:
+            items.append(f"{key}={json.dumps(value)}")
+    items += list(getattr(args, "overrides", None) or [])
+    config = load_video_config(preset, items)
+    config.preset = str(preset)
+    return config, items
+
+
+def _units(experiment: str, methods: list[str], seeds: list[int], slots: list[int]) -> list[Unit]:
+    for m in methods:
+        if m not in VARIANTS:
+            raise UnknownNameError(f"unknown method {m!r} for {experiment}; choose from {', '.join(VARIANTS)}")
+    if experiment == "fig7":
+        for m in methods:
+            if not VARIANTS[m][0]:
+                raise ConfigError(f"fig7 varies the memory size; {m!r} has no memory, use memae variants only")
+        return [Unit(m, s, n) for m in methods for n in slots for s in seeds]
+    return [Unit(m, s) for m in methods for s in seeds]
+
+
+def main(args: argparse.Namespace) -> int:
+    """``memae reproduce table2|table4|fig7``: see the module docstring."""
+    experiment = args.experiment
+    if experiment not in METHODS:
+        raise UnknownNameError(f"unknown video experiment {experiment!r}; choose table2, table4 or fig7")
+    tic = time.perf_counter()
+    if getattr(args, "resume", None):
+        run_dir = Path(args.resume)
+        state_file = run_dir / "run.json"
+        if not state_file.is_file():
+            raise ConfigError(f"cannot resume: {state_file} does not exist; pass the run folder of 'memae reproduce'")
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if state["experiment"] != experiment:
+            raise ConfigError(f"{run_dir} holds a {state['experiment']} run, not {experiment}; resume it with "
+                              f"'memae reproduce {state['experiment']} --resume {run_dir}'")
+        config = load_video_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or []))
+        units = [Unit(**u) for u in state["units"]]
+        command = state["command"]
+        log = _Log(run_dir / "log.txt")
+        log(f"resuming {experiment} in {run_dir}: {_command_line(args)}")
+    else:
+        config, _ = _resolve(args)
+        methods = _split_list(getattr(args, "methods", None)) or list(METHODS[experiment])
+        seeds = _split_list(getattr(args, "seeds", None), int) or [config.train.seed]
+        units = _units(experiment, methods, seeds, list(config.fig7_num_slots))
+        config.name = f"{experiment}-{config.data.dataset}-{config.preset}" + ("-quick" if args.quick else "")
+        run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
+        command = _command_line(args)
+        write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+        write_json(run_dir / "run.json", {"experiment": experiment, "command": command,
+                                          "units": [asdict(u) for u in units], "quick": bool(args.quick),
+                                          "started": _dt.datetime.now().isoformat(timespec="seconds")})
+        log = _Log(run_dir / "log.txt")
+        log(f"{command}\nrun folder {run_dir}; preset {config.preset}; commit {git_commit()}")
+    if config.train.device != "cpu" and resolve_device(config.train.device).type == "cpu" and config.preset == "paper":
+        log("warning: the paper preset on a CPU takes days (about 5 s per training clip at 256x256); "
+            "consider --preset cpu")
+
+    data = build_video_data(config, log)
+    records = []
+    for unit in units:
+        unit_dir = run_dir / unit.key
+        done = unit_dir / "metrics.json"
+        if done.is_file():
+            log(f"{unit.key}: already done, skipping")
+            records.append(json.loads(done.read_text(encoding="utf-8")))
+            continue
+        records.append(run_unit(config, data, unit, unit_dir, log))
+
+    seconds = time.perf_counter() - tic
+    _write_results(run_dir, experiment, config, data, records, command, seconds)
+    _figures(run_dir, experiment, config, data, units, records, log)
+    log(f"done in {seconds / 60:.1f} min; results in {run_dir / 'results.md'}")
+    print(markdown_table(*_table(experiment, config, records)))
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reports
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _paper(experiment: str, dataset: str, method: str) -> float | None:
+    table = "table2" if experiment == "fig7" else experiment
+    value = PAPER_AUC.get(table, {}).get(dataset, {}).get(method)
+    if value is None and experiment == "table4":
+        value = PAPER_AUC["table2"].get(dataset, {}).get(method)
+    return value
+
+
+def _table(experiment: str, config: VideoExperimentConfig, records: list[dict[str, Any]]):
+    """Rows grouped by (method, N) with mean ± std over seeds."""
+    groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["method"], r["num_slots"] if experiment == "fig7" else None), []).append(r)
+    header = ["method"] + (["N"] if experiment == "fig7" else []) + [
+        "paper AUC", "frame AUC", "mean per-video AUC", "EER", "seeds", "epochs", "train min", "test min"]
+    rows = []
+    for (method, slots), rs in groups.items():
+        paper = _paper(experiment, config.data.dataset, method) if experiment != "fig7" else None
+        rows.append([LABELS.get(method, method)] + ([slots] if experiment == "fig7" else []) + [
+            f"{paper:.4f}" if paper is not None else "—",
+            mean_std([r["auc"] for r in rs]), mean_std([r["mean_video_auc"] for r in rs]),
+            mean_std([r["eer"] for r in rs]), len(rs), rs[0]["epochs"],
+            f"{np.mean([r['train_seconds'] for r in rs]) / 60:.1f}", f"{np.mean([r['test_seconds'] for r in rs]) / 60:.1f}",
+        ])
+    return header, rows
+
+
+def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig, data: VideoData,
+                   records: list[dict[str, Any]], command: str, seconds: float) -> None:
+    rows = [{
+        "method": r["method"], "label": r["label"], "seed": r["seed"], "num_slots": r["num_slots"],
+        "auc": r["auc"], "mean_video_auc": r["mean_video_auc"], "eer": r["eer"], "ap": r["ap"],
+        "paper_auc": _paper(experiment, config.data.dataset, r["method"]) if experiment != "fig7" else None,
+        "epochs": r["epochs"], "best_epoch": r["best_epoch"], "final_train_loss": r["final_train_loss"],
+        "best_val_loss": r["best_val_loss"], "train_seconds": round(r["train_seconds"], 1),
+        "test_seconds": round(r["test_seconds"], 1), "n_frames": r["n_frames"], "n_anomalous": r["n_anomalous"],
+    } for r in records]
+    write_csv(run_dir / "results.csv", rows)
+    machine = machine_info()
+    c, d, m, t = config, config.data, config.model, config.train
+    titles = {"table2": "Table 2: frame-level ROC-AUC", "table4": "Table 4: ablation, frame-level ROC-AUC",
+              "fig7": "Figure 7: frame-level ROC-AUC against the memory size N"}
+    lines = [
+        f"# {titles[experiment]} on {data.benchmark.name} ({c.preset} preset)", "",
+        markdown_table(*_table(experiment, config, records)),
+        "frame AUC: one ROC-AUC over all scored test frames after per-video min-max normalisation (the paper's "
+        "figure); mean per-video AUC over videos with both classes; EER from the pooled ROC.",
+    ]
+    if experiment == "table2":
+        others = "; ".join(f"{k} {v[('ped2', 'avenue', 'shanghaitech').index(d.dataset)]:.3f}"
+                           for k, v in PAPER_OTHERS.items() if d.dataset in ("ped2", "avenue", "shanghaitech"))
+        if others:
+            lines.append(f"Other rows of the paper's Table 2 (not run here): {others}.")
+    if experiment == "fig7":
+        lines.append("The paper (Figure 7) reports that N = 500 is too small and 1000-3000 perform about equally; "
+                     "it gives no numbers in the text.")
+    per_video = [[r["label"] + (f" seed {r['seed']}" if len({x['seed'] for x in records}) > 1 else "")]
+                 + [float(a) for a in r["video_aucs"]] for r in records]
+    lines += [
+        "", "## Per-video AUC", "",
+        markdown_table(["method"] + data.test_names, per_video),
+        "## Setting", "",
+        f"- data: {data.benchmark.name} from `{d.root}`, labels `{data.benchmark.label_source}`; "
+        f"{data.info['train_videos_used']} training videos -> {data.info['train_clips']} clips "
+        f"(stride {d.train_stride}{f', sub-sampled to {d.max_train_clips}' if d.max_train_clips else ''}), "
+        f"{data.info['val_clips']} validation clips (last {d.val_fraction:.0%} of each training video); "
+        f"{data.info['test_videos_used']} test videos, {data.info['test_frames_used']} frames "
+        f"({data.info['test_anomalous_used']} anomalous)",
+        f"- frames: grey, {d.frame_size[0]}x{d.frame_size[1]} ({d.resample}), [-1, 1]; clips of {d.clip_len}",
+        f"- model: paper 3D-conv network, width x{m.width:g}; memory N={m.num_slots}, lambda={m.shrink_threshold}, "
+        f"{m.similarity} similarity, alpha={m.entropy_weight:g}",
+        f"- training: Adam lr {t.lr:g}, batch {t.batch_size}, {t.epochs} epochs, seed(s) "
+        f"{sorted({r['seed'] for r in records})}, device {t.device}; best epoch by validation MSE",
+        f"- scoring: per-clip {'mean absolute' if c.score.error == 'mae' else 'mean squared'} residual "
+        f"({c.score.error}), {c.score.mode} mode, test stride {d.test_stride}",
+        "", "## Reproduce", "", f"```\n{command}\n```", "",
+        f"commit `{git_commit()}`; machine {machine['platform']}, {machine['processor']}, {machine['cpu_count']} CPUs, "
+        f"torch {machine['torch']}, {machine['threads']} threads, GPU {machine['cuda'] or 'none'}; "
+        f"wall time {seconds / 60:.1f} min for this invocation "
+        f"(training {sum(r['train_seconds'] for r in records) / 60:.1f} min, "
+        f"testing {sum(r['test_seconds'] for r in records) / 60:.1f} min over all methods).",
+    ]
+    write_text(run_dir / "results.md", "\n".join(lines) + "\n")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> None:
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+
+
+def _figure_video(labels: list[np.ndarray]) -> int | None:
+    """The first test video with both normal and anomalous frames (chosen by position, not by any result)."""
+    for i, y in enumerate(labels):
+        if 0 < y.sum() < y.size:
+            return i
+    return None
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Contiguous ``[start, end)`` runs of True."""
+    padded = np.r_[False, mask, False].astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def _figures(run_dir: Path, experiment: str, config: VideoExperimentConfig, data: VideoData,
+             units: list[Unit], records: list[dict[str, Any]], log) -> None:
+    try:
+        v = _figure_video(data.test_labels)
+        if v is not None:
+            _fig5(run_dir, data, units, v)
+            if experiment != "fig7":
+                _fig6(run_dir, config, data, units, v)
+        if experiment == "fig7":
+            _fig7(run_dir, records)
+    except (OSError, ValueError, RuntimeError) as exc:  # a figure must never cost the results
+        log(f"warning: a figure could not be drawn ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})")
+
+
+def _fig5(run_dir: Path, data: VideoData, units: list[Unit], v: int) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3))
+    labels = data.test_labels[v]
+    for start, end in _runs(labels):
+        ax.axvspan(start - 0.5, end - 0.5, color="tab:red", alpha=0.15, lw=0)
+    for unit in units:
+        path = run_dir / unit.key / "scores.npz"
+        if path.is_file():
+            with np.load(path) as scores:
+                ax.plot(regularity(scores[f"video_{v:03d}"]), lw=1.2, label=unit.label)
+    ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(0, len(labels) - 1),
+           title=f"Figure 5: regularity of test video {data.test_names[v]} (shaded: abnormal frames)")
+    ax.legend(fontsize=7, loc="lower left")
+    _save(fig, run_dir / "fig5_regularity.png")
+
+
+@torch.no_grad()
+def _fig6(run_dir: Path, config: VideoExperimentConfig, data: VideoData, units: list[Unit], v: int) -> None:
+    from ..data.video import clip_to_tensor
+
+    wanted = [u for u in units if u.method in ("ae", "memae")]
+    chosen = {u.method: u for u in wanted if (run_dir / u.key / "best.pt").is_file()}
+    if len(chosen) < 2:
+        return
+    L, video, labels = config.data.clip_len, data.test_videos[v], data.test_labels[v]
+    centre = L // 2
+    candidates = [t for t in np.flatnonzero(labels) if t - centre >= 0 and t - centre + L <= len(video)]
+    if not candidates:
+        return
+    frames = [int(candidates[int(k)]) for k in np.linspace(0, len(candidates) - 1, min(3, len(candidates)))]
+    clips = torch.stack([clip_to_tensor(video[t - centre : t - centre + L]) for t in frames])  # (K, 1, L, h, w)
+    to_unit = lambda x: ((x[:, :, centre] + 1.0) / 2.0).clamp(0, 1).numpy()  # noqa: E731 (K, 1, h, w) in [0, 1]
+    recons = {}
+    for method in ("ae", "memae"):
+        model = build_video_model(config, method, chosen[method].num_slots)
+        model.load_state_dict(load_checkpoint(run_dir / chosen[method].key / "best.pt")["model"])
+        recons[LABELS[method]] = to_unit(model.eval()(clips)[0])
+    plot_reconstructions(to_unit(clips), recons, run_dir / "fig6_reconstructions.png",
+                         row_titles=[f"frame {t}" for t in frames],
+                         title=f"Figure 6: abnormal frames of {data.test_names[v]}: input, reconstruction, error")
+
+
+def _fig7(run_dir: Path, records: list[dict[str, Any]]) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    by_method: dict[str, dict[int, list[float]]] = {}
+    for r in records:
+        by_method.setdefault(r["label"].split(" (N=")[0], {}).setdefault(int(r["num_slots"]), []).append(r["auc"])
+    for label, points in by_method.items():
+        ns = sorted(points)
+        ax.errorbar(ns, [np.mean(points[n]) for n in ns], yerr=[np.std(points[n]) for n in ns], marker="o",
+                    capsize=3, label=label)
+    ax.set(xlabel="memory size N", ylabel="frame-level AUC", title="Figure 7: AUC against memory size")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    _save(fig, run_dir / "fig7_memory_size.png")
