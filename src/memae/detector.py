@@ -31,7 +31,12 @@ from scipy.special import erf
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
+
+try:
+    from sklearn.utils.validation import validate_data
+except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklearn_tags__ and ensure_all_finite)
+    raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
 from .data.tables import TablePreprocessor, _is_dataframe, check_finite
 from .errors import CheckpointError, ConfigError, DataError, UnknownNameError
@@ -217,11 +222,11 @@ class MemAEDetector(BaseEstimator):
         _check_output_finite(x, self.preprocessor_, "X")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         device = resolve_device(self.device)
-        with _preserve_global_rng():
+        with _preserve_global_rng(device):
             torch.manual_seed(seed)  # the weight initialisation; train() re-seeds for the batch order
             self.model_ = self._build_model(x.shape[1])
             self.history_, self.best_epoch_ = self._train(x, seed, device)
-        self.decision_scores_ = reconstruction_errors(self.model_, x, batch_size=_SCORE_BATCH, device=device)
+            self.decision_scores_ = self._scores(x)
         self._process_decision_scores()
         return self
 
@@ -236,7 +241,8 @@ class MemAEDetector(BaseEstimator):
             raise DetectorParameterError(str(exc)) from None
         hidden = self.hidden
         if not isinstance(hidden, str):
-            if len(hidden) == 0 or not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden):
+            positive = (isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden)
+            if len(hidden) == 0 or not all(positive):
                 raise DetectorParameterError(
                     f"The 'hidden' parameter of MemAEDetector must be 'auto' or a non-empty list of positive ints. "
                     f"Got {hidden!r} instead."
@@ -251,13 +257,14 @@ class MemAEDetector(BaseEstimator):
         return TablePreprocessor("auto", "none" if spec is None else spec)
 
     def _build_model(self, in_features: int):
+        shrink = self.shrink_threshold
         return build_model(
             "mlp",
             self.variant,
             in_features=int(in_features),
             hidden=None if isinstance(self.hidden, str) else [int(h) for h in self.hidden],
             num_slots=int(self.num_slots),
-            shrink_threshold=self.shrink_threshold if isinstance(self.shrink_threshold, str) else float(self.shrink_threshold),
+            shrink_threshold=shrink if isinstance(shrink, str) else float(shrink),
             entropy_weight=float(self.entropy_weight),
         )
 
@@ -302,11 +309,8 @@ class MemAEDetector(BaseEstimator):
         """
         check_is_fitted(self)
         x = self._transform(X)
-        return reconstruction_errors(self.model_, x, batch_size=_SCORE_BATCH, device=self._model_device())
-
-    def score_samples(self, X: Any) -> np.ndarray:
-        """Same as :meth:`decision_function` (higher = more anomalous), shape (n_samples,)."""
-        return self.decision_function(X)
+        with _preserve_global_rng(next(self.model_.parameters()).device):  # a DataLoader draws a seed from it
+            return self._scores(x)
 
     def predict(self, X: Any) -> np.ndarray:
         """0 (inlier) / 1 (outlier) per row: ``decision_function(X) > threshold_``; shape (n_samples,)."""
@@ -367,8 +371,10 @@ class MemAEDetector(BaseEstimator):
         _check_output_finite(x, self.preprocessor_, "X (to score)")
         return x
 
-    def _model_device(self) -> torch.device:
-        return next(self.model_.parameters()).device
+    def _scores(self, x: np.ndarray) -> np.ndarray:
+        """Mean squared reconstruction error per row of the preprocessed ``x`` (n, D): float64 (n,)."""
+        device = next(self.model_.parameters()).device
+        return reconstruction_errors(self.model_, x, batch_size=_SCORE_BATCH, device=device)
 
     # -- persistence ----------------------------------------------------------------------------------------
 
@@ -481,10 +487,13 @@ def _check_output_finite(x: np.ndarray, preprocessor: TablePreprocessor, what: s
 
 
 @contextlib.contextmanager
-def _preserve_global_rng() -> Iterator[None]:
-    """Leave Python's, NumPy's and torch's global random states as they were (the trainer seeds them)."""
+def _preserve_global_rng(device: torch.device) -> Iterator[None]:
+    """Leave Python's, NumPy's and torch's (CPU and ``device``) global random states as they were: the trainer
+    seeds them and every DataLoader draws from them."""
     py_state, np_state = random.getstate(), np.random.get_state()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
     deterministic = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     with torch.random.fork_rng(devices=devices):
@@ -526,5 +535,7 @@ def _params_from_plain(params: dict[str, Any]) -> dict[str, Any]:
     params = dict(params)
     pre = params.get("preprocessing")
     if isinstance(pre, dict):
-        params["preprocessing"] = TablePreprocessor(pre["categorical"], pre["scale"], pre["handle_unknown"], pre["dtype"])
+        params["preprocessing"] = TablePreprocessor(
+            pre["categorical"], pre["scale"], pre["handle_unknown"], pre["dtype"]
+        )
     return params

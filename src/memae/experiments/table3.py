@@ -21,7 +21,8 @@ from ..errors import ConfigError
 from ..io import write_json
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
-from .runner import fit_and_score, git_commit, machine_info, with_overrides, write_csv
+from .progress import RunLog
+from .runner import fit_and_score, git_commit, machine_info, with_overrides
 
 CONFIG = Path(__file__).with_name("configs") / "table3.yaml"
 MEMAE_METHODS = {"memae": "MemAE", "memae-nonspar": "MemAE-nonSpar", "ae": "AE"}
@@ -53,13 +54,11 @@ def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table3; choose from {', '.join(DEFAULT_METHODS)}")
     save_config(base, run_dir / "config.yaml")
     raw = load_kddcup99(data_root)
-    rows: list[dict[str, Any]] = []
-    done = _finished(run_dir)
+    log = RunLog(run_dir, ("method", "seed"))
     for seed in seeds:
         data = None
         for method in methods:
-            if (method, seed) in done:
-                rows.append(done[(method, seed)])
+            if log.done(method=method, seed=seed):
                 continue
             data = data or kdd_experiment_data(raw, seed, base.data.val_fraction)
             tic = time.perf_counter()
@@ -67,11 +66,10 @@ def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=
             threshold = top_fraction_threshold(scores, ANOMALY_SHARE)
             row = {"method": method, "seed": seed, **threshold_metrics(data.test_labels, scores, threshold),
                    "roc_auc": roc_auc(data.test_labels, scores), "seconds": time.perf_counter() - tic}
-            rows.append(row)
-            write_csv(run_dir / "runs.csv", rows)  # progress survives an interruption; --resume skips these
+            log.add(row)  # progress survives an interruption; --resume skips these
             echo(f"seed {seed:2d} {method:14s} P {row['precision']:.4f} R {row['recall']:.4f} F1 {row['f1']:.4f} "
                  f"({row['seconds']:.0f} s)")
-    return _report(rows, methods, run_dir, base, data_root)
+    return _report(log.rows, methods, run_dir, base, data_root)
 
 
 def _scores(method: str, base, data, seed: int, epochs: int | None) -> np.ndarray:
@@ -88,20 +86,6 @@ def _scores(method: str, base, data, seed: int, epochs: int | None) -> np.ndarra
         params["architecture"] = "kdd"
     detector = make_baseline(method, random_state=seed, **params)
     return detector.fit(data.train, data.val).score_samples(data.test)
-
-
-def _finished(run_dir: Path) -> dict[tuple[str, int], dict[str, Any]]:
-    import csv
-
-    path = run_dir / "runs.csv"
-    if not path.is_file():
-        return {}
-    out = {}
-    for row in csv.DictReader(open(path, encoding="utf-8")):
-        parsed = {k: (v if k == "method" else float(v)) for k, v in row.items()}
-        parsed["seed"] = int(parsed["seed"])
-        out[(row["method"], parsed["seed"])] = parsed
-    return out
 
 
 def _report(rows, methods, run_dir: Path, base, data_root: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -463,6 +464,9 @@ def main(args: argparse.Namespace) -> int:
         methods = _split_list(getattr(args, "methods", None)) or list(METHODS[experiment])
         seeds = _split_list(getattr(args, "seeds", None), int) or [config.train.seed]
         units = _units(experiment, methods, seeds, list(config.fig7_num_slots))
+        if not config.data.root:
+            raise ConfigError(f"no data root for {config.data.dataset}: pass --data-root DIR (the folder holding the "
+                              f"{config.data.dataset} videos)")
         config.name = f"{experiment}-{config.data.dataset}-{config.preset}" + ("-quick" if args.quick else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
         command = _command_line(args)
@@ -476,7 +480,12 @@ def main(args: argparse.Namespace) -> int:
         log("warning: the paper preset on a CPU takes days (about 5 s per training clip at 256x256); "
             "consider --preset cpu")
 
-    data = build_video_data(config, log)
+    try:
+        data = build_video_data(config, log)
+    except BaseException:
+        if not getattr(args, "resume", None):
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
+        raise
     records = []
     for unit in units:
         unit_dir = run_dir / unit.key

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ..training.distributed import DistInfo, shard_indices
 from ..training.trainer import _first, as_dataset
 
-__all__ = ["reconstruction_errors", "ERRORS"]
+__all__ = ["reconstruction_errors", "memory_distances", "combined_scores", "ERRORS"]
 
 ERRORS = ("mse", "mae")  # paper: squared error; authors' video code: mean absolute error
 
@@ -64,3 +64,34 @@ def reconstruction_errors(
     for idx, values in gathered:
         out[idx] = values
     return out
+
+
+@torch.no_grad()
+def memory_distances(model: nn.Module, data: Dataset | Tensor | np.ndarray, *, batch_size: int = 256,
+                     device: str | torch.device | None = None) -> np.ndarray:
+    """How far each sample's queries lie from the memory: mean over queries of ``min_i ||z - m_i||^2``.
+
+    The paper leaves scoring with the addressing as future work; this is the distance part of memae's
+    ``"memory"`` score (see :func:`combined_scores`).  Needs a model with a memory.
+    """
+    if getattr(model, "memory", None) is None:
+        raise ValueError("memory_distances needs a model with a memory (not the plain AE)")
+    dataset = as_dataset(data)
+    device = device or next(model.parameters()).device
+    model.eval().to(device)
+    memory = model.memory.memory  # (N, C)
+    out = []
+    for batch in DataLoader(dataset, batch_size, shuffle=False):
+        z = model.encode(_first(batch).to(device))
+        queries = z.flatten(1) if model.flatten_latent else z.movedim(1, -1).reshape(z.shape[0], -1, memory.shape[1])
+        queries = queries.reshape(z.shape[0], -1, memory.shape[1])  # (B, Q, C)
+        nearest = torch.cdist(queries, memory.unsqueeze(0).expand(z.shape[0], -1, -1)).amin(dim=2) ** 2  # (B, Q)
+        out.append(nearest.mean(dim=1).double().cpu())
+    return torch.cat(out).numpy()
+
+
+def combined_scores(rec: np.ndarray, dist: np.ndarray, rec_ref: np.ndarray, dist_ref: np.ndarray) -> np.ndarray:
+    """``rec / median(rec_ref) + dist / median(dist_ref)``: both parts scaled by their median on validation
+    *normals* (never test labels) so that neither dominates by its units."""
+    eps = 1e-12
+    return rec / (np.median(rec_ref) + eps) + dist / (np.median(dist_ref) + eps)

@@ -1,0 +1,314 @@
+"""The video pipeline: presets, the Table 2 path end to end (quick), resume, streaming scorer, score-video CLI."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from memae.cli.main import main as memae_main
+from memae.cli.video import OverlayWriter, add_score_video_parser
+from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
+from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
+from memae.experiments.video import (
+    VideoExperimentConfig,
+    build_video_model,
+    load_video_config,
+    split_train_val,
+)
+from memae.models import build_model
+from memae.scoring.video import frame_scores_from_clips
+from memae.scoring.video_stream import score_video
+from memae.training import save_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = 32
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# A tiny synthetic benchmark: a small square drifting right is normal; a large bar sweeping fast is the anomaly.
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _frames(n: int, seed: int, anomaly_from: int | None = None) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    video = np.full((n, SIZE, SIZE), 40, dtype=np.uint8)
+    y = int(rng.integers(6, SIZE - 10))
+    for t in range(n):
+        x = (int(rng.integers(0, 4)) + t) % (SIZE - 5)
+        video[t, y : y + 4, x : x + 4] = 200
+        if anomaly_from is not None and t >= anomaly_from:
+            bx = (5 * t) % (SIZE - 8)
+            video[t, 2 : SIZE - 2, bx : bx + 8] = 255
+    return video
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> Path:
+    """``frames/{training,testing}/NN.mkv`` + ``ground_truth/frame_labels_ped2.npy`` (the memae layout of Ped2)."""
+    root = tmp_path_factory.mktemp("ped2")
+    labels = []
+    for i in range(3):
+        write_video(root / "frames" / "training" / f"{i + 1:02d}.mkv", _frames(48, i))
+    for i in range(2):
+        write_video(root / "frames" / "testing" / f"{i + 1:02d}.mkv", _frames(48, 10 + i, anomaly_from=24))
+        labels.append(np.r_[np.zeros(24), np.ones(24)])
+    (root / "ground_truth").mkdir()
+    np.save(root / "ground_truth" / "frame_labels_ped2.npy", np.concatenate(labels)[None].astype(np.uint8))
+    return root
+
+
+def tiny_model(clip_len: int = 8, size: int = SIZE, variant: str = "memae", num_slots: int = 20):
+    torch.manual_seed(0)
+    return build_model("video", variant, input_size=(clip_len, size, size), width=0.25, num_slots=num_slots).eval()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Presets
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_presets_load_and_differ_as_documented():
+    paper, cpu = load_video_config("paper"), load_video_config("cpu")
+    assert paper.data.frame_size == [256, 256] and paper.model.num_slots == 2000 and paper.model.width == 1.0
+    assert paper.train.lr == 1e-4 and paper.train.batch_size == 14 and paper.train.epochs == 100
+    assert paper.model.shrink_threshold == 0.0025 and paper.model.similarity == "dot"
+    assert cpu.data.frame_size[0] * cpu.data.frame_size[1] < 256 * 256 and cpu.train.lr > paper.train.lr
+    assert cpu.model.num_slots == 2000 and cpu.data.clip_len == 16
+    for config in (paper, cpu):  # both presets build a model whose input round-trips
+        model = build_video_model(config, "memae")
+        assert model.input_shape == (1, config.data.clip_len, *config.data.frame_size)
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="unknown config key.*frame_sizes.*section 'data'"):
+        load_video_config("cpu", ["data.frame_sizes=[64, 64]"])
+    with pytest.raises(ConfigError, match="score.error must be one of mse, mae, got .l1."):
+        load_video_config("cpu", ["score.error=l1"])
+    with pytest.raises(ConfigError, match="train.epochs must be an integer"):
+        load_video_config("cpu", ["train.epochs=many"])
+    with pytest.raises(UnknownNameError, match="unknown video preset 'gpu'"):
+        load_video_config("gpu")
+    assert load_video_config("paper", ["model.shrink_threshold=5/N"]).model.shrink_threshold == "5/N"
+    assert isinstance(load_video_config("cpu"), VideoExperimentConfig)
+
+
+def test_validation_split_takes_the_end_of_each_training_video():
+    video = np.arange(120 * 4, dtype=np.uint8).reshape(120, 2, 2)
+    train_part, val_part = split_train_val(video, clip_len=16, val_fraction=0.1)
+    assert len(train_part) == 104 and len(val_part) == 16  # 10 % = 12 frames, raised to one clip
+    assert val_part[0, 0, 0] == video[104, 0, 0]
+    assert split_train_val(video[:20], 16, 0.1)[1] is None  # too short for both parts: all training
+    assert split_train_val(video, 16, 0.0)[1] is None
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Table 2 end to end (quick) and resume
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_table2_quick_end_to_end_and_resume(bench, tmp_path):
+    out, cache = tmp_path / "runs", tmp_path / "cache"
+    argv = ["reproduce", "table2", "--data-root", str(bench), "--preset", "cpu", "--quick", "--device", "cpu",
+            "--out", str(out), "--set", f"data.cache_dir={cache}", "--set", "data.clip_len=8",
+            "--set", "train.progress=false"]
+    assert memae_main(argv) == 0
+    (run_dir,) = out.iterdir()
+    rows = list(csv.DictReader(open(run_dir / "results.csv")))
+    assert [r["method"] for r in rows] == ["ae", "memae-nonspar", "memae"]
+    for r in rows:
+        assert 0.0 <= float(r["auc"]) <= 1.0 and 0.0 <= float(r["eer"]) <= 1.0
+        assert int(r["epochs"]) == 1 and int(r["n_frames"]) == 2 * (48 - 7)  # centre mode: 7 unscored per video
+        assert int(r["n_anomalous"]) == 2 * 21  # anomalous frames 24-47, scored up to frame 44
+        assert float(r["auc"]) > 0.9  # the big bar is easy: a lower AUC would mean scores and labels are misaligned
+        assert float(r["paper_auc"]) in (0.917, 0.929, 0.941)
+    text = (run_dir / "results.md").read_text()
+    assert "memae reproduce table2" in text and "--quick" in text and "commit" in text and "MemAE-nonSpar" in text
+    for name in ("fig5_regularity.png", "fig6_reconstructions.png", "config.yaml", "log.txt", "run.json"):
+        assert (run_dir / name).is_file(), name
+    unit = run_dir / "memae-seed1"
+    assert {"best.pt", "last.pt", "metrics.json", "scores.npz"} <= {p.name for p in unit.iterdir()}
+    assert any(cache.glob("*_32x32_*.npy"))  # frames decoded once into the cache, not the repo
+    first = json.loads((unit / "metrics.json").read_text())
+
+    # Resume: finished methods are skipped; the one without metrics.json is finished from its last.pt.
+    (unit / "metrics.json").unlink()
+    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    log = (run_dir / "log.txt").read_text()
+    assert "ae-seed1: already done" in log and "memae-seed1: resuming" in log
+    again = json.loads((unit / "metrics.json").read_text())
+    assert again["auc"] == pytest.approx(first["auc"], abs=1e-9) and again["epochs"] == 1
+    assert len(list(out.iterdir())) == 1  # no new run folder
+
+
+def test_reproduce_errors_are_one_line(bench, tmp_path, capsys):
+    assert memae_main(["reproduce", "table2", "--quick", "--preset", "cpu", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Error: no data root for ped2: pass --data-root") and "\n" not in err
+    assert memae_main(["reproduce", "table4", "--resume", str(tmp_path / "nothing")]) == 1
+    assert "run.json does not exist" in capsys.readouterr().err
+    assert memae_main(["reproduce", "fig7", "--methods", "ae", "--data-root", str(bench), "--quick",
+                       "--out", str(tmp_path)]) == 1
+    assert "fig7 varies the memory size" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Streaming scorer
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def _reference_clip_errors(model, video: np.ndarray, clip_len: int, error: str) -> np.ndarray:
+    data = ClipDataset([video], clip_len, 1)
+    x = torch.stack([data[i] for i in range(len(data))])
+    diff = model(x)[0] - x
+    per = diff.pow(2) if error == "mse" else diff.abs()
+    return per.flatten(1).mean(1).double().numpy()
+
+
+@pytest.mark.parametrize("error,mode,batch", [("mae", "center", 3), ("mse", "mean", 5)])
+def test_streaming_equals_per_clip_computation(error, mode, batch):
+    model = tiny_model()
+    video = np.random.default_rng(0).integers(0, 256, (30, SIZE, SIZE), dtype=np.uint8)
+    result = score_video(model, ArrayVideo(video, "v"), error=error, mode=mode, batch_size=batch, progress=False)
+    expected = _reference_clip_errors(model, video, 8, error)
+    assert result.num_frames == 30 and result.clip_errors.shape == (23,)
+    np.testing.assert_allclose(result.clip_errors, expected, rtol=1e-5, atol=1e-7)
+    frames, scored = frame_scores_from_clips(expected, 30, 8, 1, mode)
+    np.testing.assert_allclose(result.scores, frames, rtol=1e-5, equal_nan=True)
+    np.testing.assert_array_equal(result.scored, scored)
+
+
+class CountingSource(VideoSource):
+    """Yields ``n`` frames lazily and counts how many the consumer has pulled."""
+
+    def __init__(self, n: int, size: int = SIZE) -> None:
+        self.name, self.n, self.size, self.pulled = "counting", n, size, 0
+
+    @property
+    def num_frames(self) -> int:
+        return self.n
+
+    def iter_frames(self):
+        for t in range(self.n):
+            self.pulled += 1
+            yield np.full((self.size, self.size), t % 256, dtype=np.uint8)
+
+
+def test_streaming_memory_stays_bounded():
+    model, L, B, n = tiny_model(), 8, 4, 300
+    source = CountingSource(n)
+    seen: list[tuple[int, int]] = []  # (frames pulled, clips in this batch) at every model call
+    handle = model.register_forward_pre_hook(lambda m, inp: seen.append((source.pulled, inp[0].shape[0])))
+    delivered: list[tuple[int, bool]] = []
+    held: list[int] = []
+
+    def on_frame(index, frame, emap, value):
+        delivered.append((index, emap is not None))
+        held.append(source.pulled - len(delivered))  # native frames pulled but not yet handed out
+        assert frame.shape == (SIZE, SIZE) and (emap is None or emap.shape == (SIZE, SIZE))
+
+    result = score_video(model, source, batch_size=B, on_frame=on_frame, progress=False)
+    handle.remove()
+    done = 0
+    for pulled, clips in seen:
+        assert clips <= B
+        assert pulled <= done + L + B  # never reads ahead of the batch being scored
+        done += clips
+    assert done == n - L + 1 and len(result.scores) == n
+    assert [i for i, _ in delivered] == list(range(n))  # every frame once, in order
+    assert [i for i, has in delivered if has] == list(range(L // 2, n - L + L // 2 + 1))
+    assert max(held) <= L + B
+
+
+def test_score_video_rejects_short_and_mismatched_input():
+    model = tiny_model()
+    with pytest.raises(DataError, match="7 frames, shorter than one clip of 8"):
+        score_video(model, ArrayVideo(np.zeros((7, SIZE, SIZE), np.uint8), "short"), progress=False)
+    with pytest.raises(DataError, match="do not fit the model"):
+        score_video(model, ArrayVideo(np.zeros((20, SIZE, SIZE), np.uint8)), clip_len=16, progress=False)
+    with pytest.raises(DataError, match="mode must be one of"):
+        score_video(model, ArrayVideo(np.zeros((20, SIZE, SIZE), np.uint8)), mode="max", progress=False)
+    with pytest.raises(DataError, match="not a video model"):
+        score_video(build_model("mnist", "ae"), ArrayVideo(np.zeros((20, SIZE, SIZE), np.uint8)), progress=False)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# score-video CLI
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def _cli(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="memae")
+    add_score_video_parser(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("ckpt") / "best.pt"
+    save_checkpoint(path, tiny_model(size=24), config={"score": {"error": "mse", "mode": "center"},
+                                                       "data": {"resample": "bilinear"}})
+    return path
+
+
+def test_score_video_cli_writes_csv_plot_and_overlay(checkpoint, tmp_path):
+    frames = _frames(40, 3, anomaly_from=20)[:, :, :30]  # 32x30: resized to the model's 24x24
+    video = write_video(tmp_path / "clip.mp4", frames, codec="libx264")
+    out = tmp_path / "scores.csv"
+    assert _cli(["score-video", str(checkpoint), str(video), "--out", str(out), "--plot", str(tmp_path / "r.png"),
+                 "--overlay", str(tmp_path / "overlay.mp4"), "--batch-size", "3", "--no-progress"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 40 and [int(r["frame"]) for r in rows] == list(range(40))
+    reg = np.array([float(r["regularity"]) for r in rows])
+    assert reg.min() == 0.0 and reg.max() == 1.0 and np.all((reg >= 0) & (reg <= 1))
+    assert sum(int(r["scored"]) for r in rows) == 40 - 7
+    assert (tmp_path / "r.png").stat().st_size > 1000
+    overlay = open_video(tmp_path / "overlay.mp4")
+    assert overlay.count_frames() == 40 and overlay.frame_size == (32, 30)
+    # the error defaults to the checkpoint's (mse); --error mae changes the scores, PNG overlays go to a folder
+    out2 = tmp_path / "scores_mae.csv"
+    assert _cli(["score-video", str(checkpoint), str(video), "--out", str(out2), "--error", "mae", "--mode", "mean",
+                 "--overlay", str(tmp_path / "pngs"), "--no-progress"]) == 0
+    rows2 = list(csv.DictReader(open(out2)))
+    assert len(rows2) == 40 and all(int(r["scored"]) == 1 for r in rows2)
+    assert rows2[20]["score"] != rows[20]["score"]
+    assert len(list((tmp_path / "pngs").glob("*.png"))) == 40
+
+
+def test_score_video_cli_errors(checkpoint, tmp_path):
+    short = write_video(tmp_path / "short.mkv", _frames(5, 0))
+    with pytest.raises(DataError, match=r"short.mkv: the video has 5 frames, shorter than one clip of 8"):
+        _cli(["score-video", str(checkpoint), str(short), "--out", str(tmp_path / "s.csv"), "--no-progress"])
+    assert not (tmp_path / "s.csv").exists()
+    with pytest.raises(DataError, match="no such video file or frame folder"):
+        _cli(["score-video", str(checkpoint), str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "s.csv")])
+    with pytest.raises(MemAEError, match="does not exist"):
+        _cli(["score-video", str(tmp_path / "none.pt"), str(short), "--out", str(tmp_path / "s.csv")])
+    with pytest.raises(DataError, match="overlay must be a video"):
+        OverlayWriter(tmp_path / "x.gif")
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Speed benchmark (smallest settings)
+# ------------------------------------------------------------------------------------------------------------------
+
+
+def test_speed_benchmark_runs(tmp_path):
+    spec = importlib.util.spec_from_file_location("video_speed", REPO / "benchmarks" / "video_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "speed.json"
+    assert module.main(["--presets", "cpu", "--frame-size", "32", "32", "--width", "0.25", "--num-slots", "50",
+                        "--infer-batch", "2", "--train-batch", "2", "--repeats", "1", "--warmup", "0",
+                        "--train-repeats", "1", "--train-warmup", "0", "--json", str(out)]) == 0
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["dtype"] == "fp32" and row["infer_frames_per_s"] > 0 and row["train_clips_per_s"] > 0
+    assert 0.0 < row["memory_module_share"] < 1.0 and row["queries_per_clip"] == 2 * 2 * 2
