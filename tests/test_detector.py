@@ -9,7 +9,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import check_outlier_contamination, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_outlier_contamination,
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 from memae.data.tables import TablePreprocessor, UnknownCategoryWarning
 from memae.detector import MemAEDetector
@@ -26,15 +31,19 @@ FAST = dict(epochs=2, batch_size=64, device="cpu", random_state=0)
 # (check_outliers_train, check_outliers_fit_predict, check_outlier_corruption), because MemAEDetector follows
 # PyOD's convention (labels 0/1, higher score = more anomalous) instead of scikit-learn's (-1/+1, negative
 # decision_function = outlier), so it does not declare itself an "outlier_detector".  check_outlier_contamination
-# does apply and runs below.  check_array_api_input skips itself (SCIPY_ARRAY_API unset; the model is torch, not
+# does apply and runs below, with two checks that check_estimator leaves to scikit-learn's own test suite
+# (check_param_validation, check_dataframe_column_names_consistency).  check_array_api_input skips itself (SCIPY_ARRAY_API unset; the model is torch, not
 # array-API code).
 @parametrize_with_checks([MemAEDetector(**FAST)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-def test_sklearn_contamination_constraint():
-    check_outlier_contamination("MemAEDetector", MemAEDetector())
+@pytest.mark.parametrize(
+    "check", [check_outlier_contamination, check_param_validation, check_dataframe_column_names_consistency]
+)
+def test_sklearn_checks_outside_the_default_set(check):
+    check("MemAEDetector", MemAEDetector(**FAST))
 
 
 # -- data ------------------------------------------------------------------------------------------------------
@@ -281,7 +290,7 @@ def test_wrong_number_of_columns(small, frame_fit):
     with pytest.raises(DataError, match="X has 4 features, but MemAEDetector is expecting 5 features"):
         det.predict(X[:, :4])
     frame, fdet = frame_fit
-    with pytest.raises(DataError, match="expecting 4 features"):
+    with pytest.raises(DataError, match="Feature names seen at fit time, yet now missing:\n- b"):
         fdet.decision_function(frame.drop(columns=["b"]))
     with pytest.raises(ValueError):  # a 1-D row is refused rather than guessed
         det.decision_function(X[0])

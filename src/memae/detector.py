@@ -356,12 +356,13 @@ class MemAEDetector(BaseEstimator):
             X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
         elif X.shape[0] == 0:
             raise DataError(f"{what}: the DataFrame has 0 rows; pass at least one row")
-        if not reset and X.shape[1] != self.n_features_in_:
-            raise DataError(
-                f"X has {X.shape[1]} features, but MemAEDetector is expecting {self.n_features_in_} features as "
-                "input; pass the same columns as at fit time"
-            )
-        validate_data(self, X, reset=reset, skip_check_array=True)  # sets/checks n_features_in_, feature_names_in_
+        try:  # sets (fit) or checks (scoring) n_features_in_ and feature_names_in_, with scikit-learn's messages
+            validate_data(self, X, reset=reset, skip_check_array=True)
+        except ValueError as exc:
+            message = str(exc)
+            if "\n" not in message:  # "X has 4 features, but MemAEDetector is expecting 5 features as input."
+                message = message.rstrip(".") + "; pass the same columns as at fit time"
+            raise DataError(message) from None
         _check_input_finite(X, what)
         return X
 

@@ -223,7 +223,7 @@ def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tu
     n = video.shape[0]
     if val_fraction <= 0:
         return video, None
-    n_val = max(math.ceil(val_fraction * n), clip_len)
+    n_val = max(math.ceil(val_fraction * n - 1e-9), clip_len)  # 1e-9: 0.1 * 150 is 15.000000000000002
     if n - n_val < clip_len:
         return video, None
     return video[: n - n_val], video[n - n_val :]
