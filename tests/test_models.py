@@ -9,8 +9,8 @@ from memae.models import ARCHITECTURES
 
 
 @pytest.mark.parametrize("architecture, shape, slots, weight_shape", [
-    ("mnist", (2, 1, 28, 28), 100, (2, 100, 4, 4)),
-    ("cifar10", (2, 3, 32, 32), 500, (2, 500, 2, 2)),
+    ("mnist", (2, 1, 28, 28), 100, (2, 100)),
+    ("cifar10", (2, 3, 32, 32), 500, (2, 500)),
     ("kdd", (3, 120), 50, (3, 50)),
     ("digits", (2, 1, 8, 8), 50, (2, 50)),
     ("video", (1, 1, 16, 32, 32), 2000, (1, 2000, 2, 2, 2)),
@@ -103,6 +103,9 @@ def test_decode_slots_gives_one_image_per_slot():
     model = build_model("mnist", "memae").eval()
     images = model.decode_slots([0, 5, 7], latent_shape=(64, 4, 4))
     assert images.shape == (3, 1, 28, 28)
+    per_position = build_model("mnist", "memae", flatten_latent=False).eval()
+    assert per_position.memory.dim == 64
+    assert per_position.decode_slots([1], latent_shape=(64, 4, 4)).shape == (1, 1, 28, 28)
     flat = build_model("digits", "memae").eval()
     assert flat.decode_slots([1, 2], latent_shape=(32, 2, 2)).shape == (2, 1, 8, 8)
 

@@ -4,7 +4,7 @@
 >>> model = build_model("mnist", variant="memae")
 >>> recon, weights = model(torch.zeros(2, 1, 28, 28))
 >>> recon.shape, weights.shape
-(torch.Size([2, 1, 28, 28]), torch.Size([2, 100, 4, 4]))
+(torch.Size([2, 1, 28, 28]), torch.Size([2, 100]))
 """
 
 from __future__ import annotations
@@ -26,7 +26,12 @@ __all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "build_model", "list_arc
 
 @dataclass(frozen=True)
 class Architecture:
-    """One network of the paper (or of memae), with its memory size and defaults."""
+    """One network of the paper (or of memae), with its memory size and defaults.
+
+    Images: the paper's Figure 4 decodes single memory slots of an MNIST model into whole digits, so a slot holds the
+    code of a whole image: ``flatten_latent=True`` (one query per image).  Video: every voxel of the 3D feature map
+    is a query (the authors' code).  ``flatten_latent=False`` gives the per-position memory for images too.
+    """
 
     kind: str  # "conv2d", "conv3d" or "mlp"
     num_slots: int
@@ -47,14 +52,15 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     "mnist": Architecture(
         kind="conv2d", num_slots=100, shrink_threshold="1/N", in_channels=1, input_size=(28, 28),
-        encoder=((1, 2, 16), (3, 2, 32), (3, 2, 64)), decoder=((3, 2, 64), (3, 2, 32), (3, 2, 1)),
-        description="paper 4.1: Conv2(1,2,16)-Conv2(3,2,32)-Conv2(3,2,64), Dconv2(3,2,64)-(3,2,32)-(3,2,1); N=100",
+        encoder=((1, 2, 16), (3, 2, 32), (3, 2, 64)), decoder=((3, 2, 64), (3, 2, 32), (3, 2, 1)), flatten_latent=True,
+        description="paper 4.1: Conv2(1,2,16)-Conv2(3,2,32)-Conv2(3,2,64), Dconv2(3,2,64)-(3,2,32)-(3,2,1); "
+        "N=100 slots over the whole 64x4x4 code",
     ),
     "cifar10": Architecture(
         kind="conv2d", num_slots=500, shrink_threshold="1/N", in_channels=3, input_size=(32, 32),
         encoder=((3, 2, 64), (3, 2, 128), (3, 2, 128), (3, 2, 256)),
-        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 128), (3, 2, 3)),
-        description="paper 4.1: Conv2 64-128-128-256, Dconv2 256-128-128-3 (k3 s2); N=500",
+        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 128), (3, 2, 3)), flatten_latent=True,
+        description="paper 4.1: Conv2 64-128-128-256, Dconv2 256-128-128-3 (k3 s2); N=500 slots over the whole 256x2x2 code",
     ),
     "video": Architecture(
         kind="conv3d", num_slots=2000, shrink_threshold=0.0025, in_channels=1, input_size=(16, 256, 256),
