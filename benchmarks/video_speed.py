@@ -23,7 +23,6 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -159,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     for d in args.dtypes:
         if d not in ("fp32", "bf16"):
             raise SystemExit(f"error: unknown dtype {d!r}; use fp32 or bf16")
+    if device.type == "cpu" and "bf16" not in args.dtypes:
+        print("bf16 autocast skipped on CPU (no native bf16 matmul here: hundreds of times slower); "
+              "pass --dtypes fp32,bf16 to time it anyway", flush=True)
     machine = machine_info()
     print(f"device {device} ({machine['cuda'] or machine['processor']}), {machine['threads']} threads, "
           f"torch {machine['torch']}", flush=True)

@@ -312,3 +312,16 @@ def test_speed_benchmark_runs(tmp_path):
     (row,) = json.loads(out.read_text())["rows"]
     assert row["dtype"] == "fp32" and row["infer_frames_per_s"] > 0 and row["train_clips_per_s"] > 0
     assert 0.0 < row["memory_module_share"] < 1.0 and row["queries_per_clip"] == 2 * 2 * 2
+
+
+def test_fig7_quick_varies_the_memory_size(bench, tmp_path):
+    out = tmp_path / "runs"
+    assert memae_main(["reproduce", "fig7", "--data-root", str(bench), "--preset", "cpu", "--quick", "--device", "cpu",
+                       "--out", str(out), "--set", f"data.cache_dir={tmp_path / 'cache'}", "--set", "data.clip_len=8",
+                       "--set", "fig7_num_slots=[20, 50]", "--set", "train.progress=false"]) == 0
+    (run_dir,) = out.iterdir()
+    rows = list(csv.DictReader(open(run_dir / "results.csv")))
+    assert [(r["method"], int(r["num_slots"])) for r in rows] == [("memae", 20), ("memae", 50)]
+    assert (run_dir / "memae-N20-seed1" / "best.pt").is_file() and (run_dir / "fig7_memory_size.png").is_file()
+    state = torch.load(run_dir / "memae-N50-seed1" / "best.pt", weights_only=True)
+    assert state["model_config"]["num_slots"] == 50 and state["model"]["memory.memory"].shape[0] == 50

@@ -159,6 +159,24 @@ def git_commit() -> str:
         return "unknown"
 
 
+def provenance(seconds: float | None = None) -> str:
+    """Markdown lines naming the exact command, commit, machine and wall time of a result."""
+    import shlex
+    import sys
+
+    info = machine_info()
+    command = "memae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "(python API)"
+    lines = [
+        f"- command: `{command}`",
+        f"- commit: `{git_commit()}`",
+        f"- machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs, torch {info['torch']} "
+        f"({info['threads']} threads){', ' + info['cuda'] if info['cuda'] else ''}",
+    ]
+    if seconds is not None:
+        lines.append(f"- wall time: {seconds / 60:.1f} min (sum of the per-run times in runs.csv)")
+    return "\n".join(lines) + "\n"
+
+
 def with_overrides(config: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig:
     """A deep copy of ``config`` with some section fields replaced, e.g. ``model={"variant": "ae"}``."""
     new = copy.deepcopy(config)

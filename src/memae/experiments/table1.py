@@ -27,7 +27,7 @@ from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstr
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
 from .progress import RunLog
-from .runner import fit_and_score, git_commit, machine_info, with_overrides
+from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides
 
 CONFIGS = Path(__file__).with_name("configs")
 DATASETS = {"mnist": "table1_mnist.yaml", "fashion-mnist": "table1_mnist.yaml", "cifar10": "table1_cifar10.yaml",
@@ -152,7 +152,9 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -
         rows.append([NAMES[method], *per_class, mean_std(per_seed), f"{paper[paper_col]:.4f}" if paper and paper_col is not None else "—",
                      len(runs), f"{np.mean([r['seconds'] for r in runs]):.0f}" if runs else "—"])
     text = markdown_table(header, rows)
-    write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n" + text)
+    seconds = sum(r["seconds"] for r in log.rows)
+    write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n"
+                   + provenance(seconds) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit()})
     return {"summary": summary, "table": text}
 
@@ -165,6 +167,8 @@ def main(args: argparse.Namespace) -> int:
     epochs = args.epochs
     if args.quick:
         seeds, classes, epochs = seeds[:1], (classes or [0, 1])[:2], 1
+    if dataset not in DATASETS:
+        raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
     if dataset != "digits" and not args.data_root:
         raise ConfigError(f"table1 on {dataset} needs --data-root pointing at its files")
     run_dir = Path(args.resume) if args.resume else new_run_dir(args.out, f"table1-{dataset}")

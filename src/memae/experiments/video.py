@@ -312,6 +312,25 @@ def build_video_model(config: VideoExperimentConfig, variant: str, num_slots: in
     )
 
 
+def _train_logged(model: MemAE, data: VideoData, train_config: TrainConfig, unit_dir: Path,
+                  run_config: dict[str, Any], on_epoch) -> Any:
+    """:func:`memae.training.train` one epoch per call so that every epoch reaches the log as it ends.
+
+    Each call resumes from ``last.pt`` (model, optimiser, history); shuffling depends only on ``(seed, epoch)``, so
+    the result is the same as one uninterrupted call.  An already finished unit returns its restored history.
+    """
+    last = unit_dir / "last.pt"
+    done = int(load_checkpoint(last)["epoch"]) + 1 if last.is_file() else 0
+    result = None
+    for epoch in range(done, train_config.epochs):
+        config = TrainConfig(**{**asdict(train_config), "epochs": epoch + 1})
+        result = train(model, data.train, data.val, config, unit_dir, resume=last.is_file(), run_config=run_config)
+        on_epoch(result.history[-1])
+    if result is None:
+        result = train(model, data.train, data.val, train_config, unit_dir, resume=True, run_config=run_config)
+    return result
+
+
 def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
@@ -327,12 +346,10 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
     n_params = sum(p.numel() for p in model.parameters())
     log(f"{unit.key}: training {unit.label}, {n_params / 1e6:.2f} M parameters, {train_config.epochs} epochs, "
         f"batch {train_config.batch_size}, lr {train_config.lr:g}")
-    result = train(model, data.train, data.val, train_config, unit_dir, resume=resume,
-                   run_config={**config.to_dict(), "unit": asdict(unit)})
-    for record in result.history:
-        log(f"{unit.key}: epoch {int(record['epoch']) + 1}: train loss {record['train_loss']:.5f} "
-            f"(rec {record['train_rec']:.5f}, entropy {record['train_entropy']:.4f}), val {record['val_loss']:.5f}, "
-            f"{record['seconds']:.0f} s")
+    result = _train_logged(model, data, train_config, unit_dir, {**config.to_dict(), "unit": asdict(unit)},
+                           lambda r: log(f"{unit.key}: epoch {int(r['epoch']) + 1}/{train_config.epochs}: train loss "
+                                         f"{r['train_loss']:.5f} (rec {r['train_rec']:.5f}, entropy "
+                                         f"{r['train_entropy']:.4f}), val {r['val_loss']:.5f}, {r['seconds']:.0f} s"))
     if result.best_path is not None and Path(result.best_path).is_file():
         model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
     device = resolve_device(config.train.device)
@@ -467,16 +484,16 @@ def main(args: argparse.Namespace) -> int:
         if not config.data.root:
             raise ConfigError(f"no data root for {config.data.dataset}: pass --data-root DIR (the folder holding the "
                               f"{config.data.dataset} videos)")
-        config.name = f"{experiment}-{config.data.dataset}-{config.preset}" + ("-quick" if args.quick else "")
+        config.name = f"{experiment}-{config.data.dataset}-{config.preset}" + ("-quick" if getattr(args, "quick", False) else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
         command = _command_line(args)
         write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
         write_json(run_dir / "run.json", {"experiment": experiment, "command": command,
-                                          "units": [asdict(u) for u in units], "quick": bool(args.quick),
+                                          "units": [asdict(u) for u in units], "quick": bool(getattr(args, "quick", False)),
                                           "started": _dt.datetime.now().isoformat(timespec="seconds")})
         log = _Log(run_dir / "log.txt")
         log(f"{command}\nrun folder {run_dir}; preset {config.preset}; commit {git_commit()}")
-    if config.train.device != "cpu" and resolve_device(config.train.device).type == "cpu" and config.preset == "paper":
+    if config.preset == "paper" and resolve_device(config.train.device).type == "cpu":
         log("warning: the paper preset on a CPU takes days (about 5 s per training clip at 256x256); "
             "consider --preset cpu")
 
@@ -494,7 +511,12 @@ def main(args: argparse.Namespace) -> int:
             log(f"{unit.key}: already done, skipping")
             records.append(json.loads(done.read_text(encoding="utf-8")))
             continue
-        records.append(run_unit(config, data, unit, unit_dir, log))
+        try:
+            records.append(run_unit(config, data, unit, unit_dir, log))
+        except KeyboardInterrupt:
+            log(f"interrupted during {unit.key}; finished methods and the last completed epoch are kept: continue "
+                f"with 'memae reproduce {experiment} --resume {run_dir}'")
+            raise
 
     seconds = time.perf_counter() - tic
     _write_results(run_dir, experiment, config, data, records, command, seconds)
