@@ -130,7 +130,7 @@ def test_corrupt_checkpoint_from_cli(tmp_path, capsys):
     assert code == 1 and "corrupt" in err
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "score", "demo", "reproduce"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "score", "demo", "reproduce", "score-video"])
 def test_help_for_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

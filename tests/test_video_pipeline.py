@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import csv
 import importlib.util
 import json
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 from memae.cli.main import main as memae_main
-from memae.cli.video import OverlayWriter, add_score_video_parser
+from memae.cli.video import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
 from memae.experiments.video import (
@@ -245,10 +246,18 @@ def test_score_video_rejects_short_and_mismatched_input():
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="memae")
-    add_score_video_parser(parser.add_subparsers())
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """The real ``memae`` entry point; MEMAE_DEBUG=1 lets errors propagate so tests can match their type."""
+    from memae.cli.main import main
+
+    previous = os.environ.get("MEMAE_DEBUG")
+    os.environ["MEMAE_DEBUG"] = "1"
+    try:
+        return main(argv)
+    finally:
+        if previous is None:
+            del os.environ["MEMAE_DEBUG"]
+        else:
+            os.environ["MEMAE_DEBUG"] = previous
 
 
 @pytest.fixture(scope="module")

@@ -200,8 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     from ..experiments import add_reproduce_parser
+    from .video import add_score_video_parser
 
     add_reproduce_parser(sub)
+    add_score_video_parser(sub)
     return parser
 
 
@@ -220,8 +222,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("Interrupted: the last completed epoch's checkpoint (last.pt) is intact; continue with "
-              "'memae train --resume RUN_DIR'", file=sys.stderr)
+        hints = {"train": "'memae train --resume RUN_DIR'",
+                 "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'"}
+        if args.command in hints:
+            print(f"Interrupted: finished work and the last completed epoch's checkpoint are intact; continue with "
+                  f"{hints[args.command]}", file=sys.stderr)
+        else:
+            print("Interrupted: nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
