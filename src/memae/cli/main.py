@@ -153,7 +153,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     classes = [0, 1] if args.quick else None
     epochs = 3 if args.quick else args.epochs
     result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides)
-    print(f"mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
+    print("mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
     print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
     return 0
 
