@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from memae import build_model
-from memae.errors import CheckpointError, ConfigError
+from memae.errors import CheckpointError, ConfigError, DataError
 from memae.scoring.metrics import detection_report, threshold_metrics, top_fraction_threshold
 from memae.scoring.reconstruction import reconstruction_errors
 from memae.training import TrainConfig, load_checkpoint, load_model, save_checkpoint, train
@@ -144,3 +144,10 @@ def test_threshold_metrics_hand_values():
     m = threshold_metrics(labels, scores, 0.5)  # predicted: idx 2, 4, 5
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
     assert top_fraction_threshold(np.arange(101.0), 0.2) == pytest.approx(80.0)
+
+
+def test_nan_in_training_data_is_refused():
+    data = blobs(20)
+    data[7, 0, 3, 3] = np.nan
+    with pytest.raises(DataError, match="NaN/inf value.*sample 7"):
+        train(build_model("digits", "ae"), data, None, quick_config())

@@ -312,25 +312,6 @@ def build_video_model(config: VideoExperimentConfig, variant: str, num_slots: in
     )
 
 
-def _train_logged(model: MemAE, data: VideoData, train_config: TrainConfig, unit_dir: Path,
-                  run_config: dict[str, Any], on_epoch) -> Any:
-    """:func:`memae.training.train` one epoch per call so that every epoch reaches the log as it ends.
-
-    Each call resumes from ``last.pt`` (model, optimiser, history); shuffling depends only on ``(seed, epoch)``, so
-    the result is the same as one uninterrupted call.  An already finished unit returns its restored history.
-    """
-    last = unit_dir / "last.pt"
-    done = int(load_checkpoint(last)["epoch"]) + 1 if last.is_file() else 0
-    result = None
-    for epoch in range(done, train_config.epochs):
-        config = TrainConfig(**{**asdict(train_config), "epochs": epoch + 1})
-        result = train(model, data.train, data.val, config, unit_dir, resume=last.is_file(), run_config=run_config)
-        on_epoch(result.history[-1])
-    if result is None:
-        result = train(model, data.train, data.val, train_config, unit_dir, resume=True, run_config=run_config)
-    return result
-
-
 def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
@@ -346,8 +327,9 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
     n_params = sum(p.numel() for p in model.parameters())
     log(f"{unit.key}: training {unit.label}, {n_params / 1e6:.2f} M parameters, {train_config.epochs} epochs, "
         f"batch {train_config.batch_size}, lr {train_config.lr:g}")
-    result = _train_logged(model, data, train_config, unit_dir, {**config.to_dict(), "unit": asdict(unit)},
-                           lambda r: log(f"{unit.key}: epoch {int(r['epoch']) + 1}/{train_config.epochs}: train loss "
+    result = train(model, data.train, data.val, train_config, unit_dir, resume=resume,
+                   run_config={**config.to_dict(), "unit": asdict(unit)},
+                   on_epoch=lambda r: log(f"{unit.key}: epoch {int(r['epoch']) + 1}/{train_config.epochs}: train loss "
                                          f"{r['train_loss']:.5f} (rec {r['train_rec']:.5f}, entropy "
                                          f"{r['train_entropy']:.4f}), val {r['val_loss']:.5f}, {r['seconds']:.0f} s"))
     if result.best_path is not None and Path(result.best_path).is_file():

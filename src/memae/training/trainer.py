@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
-from ..errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError, DataError
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
@@ -84,10 +85,15 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
         torch.backends.cudnn.deterministic = deterministic
 
 
-def as_dataset(data: Dataset | Tensor | np.ndarray) -> Dataset:
+def as_dataset(data: Dataset | Tensor | np.ndarray, what: str = "data") -> Dataset:
+    """Wrap arrays/tensors as a Dataset, refusing NaN/inf (they would silently poison the weights)."""
     if isinstance(data, np.ndarray):
         data = torch.from_numpy(np.ascontiguousarray(data)).float()
     if isinstance(data, Tensor):
+        bad = ~torch.isfinite(data)
+        if bad.any():
+            row = int(bad.reshape(len(data), -1).any(1).nonzero()[0])
+            raise DataError(f"{what} has {int(bad.sum())} NaN/inf value(s), first in sample {row}; clean or impute it")
         return TensorDataset(data)
     return data
 
@@ -105,6 +111,7 @@ def train(
     *,
     resume: bool = False,
     run_config: dict[str, Any] | None = None,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` (a :class:`memae.MemAE`) on normal data only.
 
@@ -115,6 +122,7 @@ def train(
         run_dir: where ``last.pt`` (every epoch) and ``best.pt`` go; None writes nothing.
         resume: continue from ``run_dir/last.pt``; ends where an uninterrupted run would.
         run_config: the experiment's resolved config, stored in the checkpoints.
+        on_epoch: called on the main process with each epoch's record once its checkpoints are written (logging).
 
     Returns:
         :class:`TrainResult`, with per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss`` and
@@ -132,8 +140,8 @@ def train(
         objective = nn.parallel.DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
-    train_set = as_dataset(train_data)
-    val_set = as_dataset(val_data) if val_data is not None else None
+    train_set = as_dataset(train_data, "training data")
+    val_set = as_dataset(val_data, "validation data") if val_data is not None else None
     if len(train_set) == 0:
         raise ConfigError("the training set is empty; check the data section of the config")
     run_dir = Path(run_dir) if run_dir is not None else None
@@ -160,6 +168,8 @@ def train(
             if improved:
                 result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
             result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
+        if on_epoch is not None and info.is_main:
+            on_epoch(record)
     if info.enabled:
         torch.distributed.barrier()  # other ranks may read best.pt next: wait until rank 0 has written it
     if run_dir is not None:
