@@ -161,3 +161,23 @@ def test_two_process_ddp_training(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())
     assert len(scores) == metrics["data"]["n_test"]  # every test sample scored once, none duplicated
     assert [int(r["index"]) for r in scores] == list(range(len(scores)))
+
+
+def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for kind, count in (("normal", 30), ("anomalous", 6)):
+        (tmp_path / "imgs" / kind).mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 40, (8, 8)).astype(np.uint8)
+            if kind == "anomalous":
+                pixels[2:6, 2:6] = 250
+            Image.fromarray(pixels).save(tmp_path / "imgs" / kind / f"{i}.png")
+    code, out, err = run_cli(["train", "--dataset", "folder", "--data-root", tmp_path / "imgs", "--architecture", "digits",
+                              "--epochs", "2", "--set", "train.progress=false", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    metrics = json.loads((only_run(tmp_path / "runs") / "metrics.json").read_text())
+    assert metrics["data"]["protocol"] == "normal/anomalous folders"
+    scores = list(csv.DictReader(open(only_run(tmp_path / "runs") / "test_scores.csv")))
+    assert sum(int(r["is_anomaly"]) for r in scores) == 6  # every anomalous image is in the test set
