@@ -151,3 +151,18 @@ def test_nan_in_training_data_is_refused():
     data[7, 0, 3, 3] = np.nan
     with pytest.raises(DataError, match="NaN/inf value.*sample 7"):
         train(build_model("digits", "ae"), data, None, quick_config())
+
+
+def test_training_ends_with_the_best_validation_epoch(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("digits", "memae")
+    result = train(model, blobs(), blobs(24, seed=3), quick_config(epochs=4, lr=0.05), tmp_path)  # lr high: noisy
+    best = load_checkpoint(tmp_path / "best.pt")
+    assert best["epoch"] == result.best_epoch
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, best["model"][name]), name
+    assert result.best_state is not None
+    assert "val_zero_queries" in result.history[0] and 0 <= result.history[0]["val_used_slots"] <= 1
+    plain = build_model("digits", "memae")
+    train(plain, blobs(), blobs(24, seed=3), quick_config(epochs=2))  # no run_dir: best weights kept in memory
+    assert all(torch.isfinite(p).all() for p in plain.parameters())

@@ -70,10 +70,7 @@ def fit_and_score(
     model.check_input(torch.from_numpy(data.train[:1]))  # fail before training, with the fix in the message
     result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
                    resume=resume, run_config=config.to_dict())
-    if run_dir is not None and result.best_path is not None and Path(result.best_path).is_file():
-        from ..training.checkpoint import load_checkpoint
-
-        model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
+    # train() ends with the weights of the best validation epoch, not the last epoch's
     error, batch = config.score.error, config.score.batch_size
     info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
     val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,

@@ -332,8 +332,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
                    on_epoch=lambda r: log(f"{unit.key}: epoch {int(r['epoch']) + 1}/{train_config.epochs}: train loss "
                                          f"{r['train_loss']:.5f} (rec {r['train_rec']:.5f}, entropy "
                                          f"{r['train_entropy']:.4f}), val {r['val_loss']:.5f}, {r['seconds']:.0f} s"))
-    if result.best_path is not None and Path(result.best_path).is_file():
-        model.load_state_dict(load_checkpoint(result.best_path)["model"])  # best on validation, not last
+    # train() has left the model with the weights of the best validation epoch
     device = resolve_device(config.train.device)
     tic = time.perf_counter()
     per_video = []

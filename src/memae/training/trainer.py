@@ -62,6 +62,7 @@ class TrainResult:
     best_path: Path | None = None
     last_path: Path | None = None
     seconds: float = 0.0
+    best_state: dict[str, Tensor] | None = None  # weights of the best epoch (CPU copy), also without a run_dir
 
 
 class _Objective(nn.Module):
@@ -112,6 +113,7 @@ def train(
     resume: bool = False,
     run_config: dict[str, Any] | None = None,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
+    restore_best: bool = True,
 ) -> TrainResult:
     """Train ``model`` (a :class:`memae.MemAE`) on normal data only.
 
@@ -123,10 +125,12 @@ def train(
         resume: continue from ``run_dir/last.pt``; ends where an uninterrupted run would.
         run_config: the experiment's resolved config, stored in the checkpoints.
         on_epoch: called on the main process with each epoch's record once its checkpoints are written (logging).
+        restore_best: end with the weights of the best validation epoch (default) rather than the last epoch's.
 
     Returns:
-        :class:`TrainResult`, with per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss`` and
-        ``seconds``.  On Ctrl-C the last completed epoch's checkpoint stays in place and the interrupt propagates.
+        :class:`TrainResult`, with per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss``,
+        ``seconds`` and, with a memory, the collapse diagnostics on the validation set ``val_zero_queries``
+        (fraction of queries whose weights all shrank to zero) and ``val_used_slots``.  On Ctrl-C the last completed epoch's checkpoint stays in place and the interrupt propagates.
     """
     config = config or TrainConfig()
     config.validate()
@@ -156,13 +160,15 @@ def train(
         tic = time.perf_counter()
         loader = _train_loader(train_set, config, epoch, sampler)
         train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
-        val_loss = _validation_loss(model, val_set, config, info, device) if val_set is not None else math.nan
-        record = {"epoch": epoch, **train_stats, "val_loss": val_loss, "seconds": time.perf_counter() - tic}
+        val_stats = _validation(model, val_set, config, info, device) if val_set is not None else {"val_loss": math.nan}
+        val_loss = val_stats["val_loss"]
+        record = {"epoch": epoch, **train_stats, **val_stats, "seconds": time.perf_counter() - tic}
         result.history.append(record)
         monitored = val_loss if val_set is not None else train_stats["train_rec"]
         improved = result.best_val is None or monitored < result.best_val
         if improved:
             result.best_val, result.best_epoch = monitored, epoch
+            result.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if run_dir is not None and info.is_main:
             common = dict(epoch=epoch, history=result.history, best_val=result.best_val, config=stored)
             if improved:
@@ -175,6 +181,10 @@ def train(
     if run_dir is not None:
         result.best_path = result.best_path or (run_dir / "best.pt")
         result.last_path = result.last_path or (run_dir / "last.pt")
+    if result.best_state is None and result.best_path is not None and Path(result.best_path).is_file():
+        result.best_state = load_checkpoint(result.best_path, map_location="cpu")["model"]  # resumed, nothing new
+    if restore_best and result.best_state is not None:
+        model.load_state_dict(result.best_state)
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
@@ -217,18 +227,29 @@ def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, de
 
 
 @torch.no_grad()
-def _validation_loss(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device) -> float:
-    """Mean reconstruction MSE per sample, each validation sample seen by exactly one process."""
+def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device) -> dict[str, float]:
+    """Mean reconstruction MSE per sample, each validation sample seen by exactly one process; with a memory also
+    the share of queries whose weights all shrank to zero and the share of slots used (collapse diagnostics)."""
     model.eval()
     subset = Subset(val_set, shard_indices(len(val_set), info))
-    total, count = 0.0, 0.0
+    total, count, zero_queries, queries = 0.0, 0.0, 0.0, 0.0
+    used = None
     for batch in DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers):
         x = _first(batch).to(device)
-        reconstruction = model(x)[0]
+        reconstruction, weights = model(x)
         total += ((reconstruction - x) ** 2).flatten(1).mean(1).sum().item()
         count += x.shape[0]
-    total, count = all_reduce_sum([total, count], info)
-    return total / max(count, 1.0)
+        if weights is not None:
+            flat = weights.movedim(1, -1).reshape(-1, weights.shape[1]) > 0  # (Q, N) addressed?
+            zero_queries += (~flat.any(dim=1)).sum().item()
+            queries += flat.shape[0]
+            used = flat.any(dim=0) if used is None else used | flat.any(dim=0)
+    sums = all_reduce_sum([total, count, zero_queries, queries], info)
+    stats = {"val_loss": sums[0] / max(sums[1], 1.0)}
+    if used is not None:
+        stats["val_zero_queries"] = sums[2] / max(sums[3], 1.0)
+        stats["val_used_slots"] = used.float().mean().item()  # this process's share (rank 0 under DDP)
+    return stats
 
 
 def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainResult, device) -> int:
