@@ -181,3 +181,24 @@ def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
     assert metrics["data"]["protocol"] == "normal/anomalous folders"
     scores = list(csv.DictReader(open(only_run(tmp_path / "runs") / "test_scores.csv")))
     assert sum(int(r["is_anomaly"]) for r in scores) == 6  # every anomalous image is in the test set
+
+
+def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(tmp_path, capsys):
+    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path], capsys)[0] == 0
+    run = only_run(tmp_path)
+    code, out, err = run_cli(["train", "--resume", run, "--variant", "ae"], capsys)
+    assert code == 1 and "--resume continues the same model" in err
+    code, out, err = run_cli(["evaluate", run / "best.pt", "--seed", "5"], capsys)
+    assert code == 1 and "train.seed" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--set", "train.epocs=1"], "unknown config key(s) epocs"),
+    (["reproduce", "table3", "--data-root", "/nonexistent/kdd"], "/nonexistent/kdd"),
+    (["reproduce", "table1", "--dataset", "digits", "--seeds", "a,b"], "--seeds must be comma-separated integers"),
+    (["train", "--set", "score.error=l1"], "score.error must be mse or mae"),
+])
+def test_bad_experiment_input_leaves_no_run_folder(tmp_path, capsys, args, message):
+    code, out, err = run_cli([*args, "--out", tmp_path], capsys)
+    assert code == 1 and message in err and err.count("\n") == 1, err
+    assert not any(tmp_path.iterdir())

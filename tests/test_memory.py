@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -111,42 +112,40 @@ def test_half_precision_eps_does_not_produce_nan():
     assert shrunk[0, 0].item() == 0.0 and shrunk[0, 2].item() == pytest.approx(0.5, abs=2e-3)
 
 
-def test_gradient_of_unaddressed_slots_is_only_the_softmax_normaliser_term():
-    """The paper says unaddressed slots get no gradient.  Through the read-out they get exactly none; through the
-    softmax normaliser they get dL/dlogit_j = -w_j * sum_k w_k g_k (g = dL/dw), small but not zero."""
+def test_unaddressed_slots_get_no_gradient_because_of_the_renormalisation():
+    """Unaddressed slots get zero gradient through the read-out w_hat M.  Through the logits, the softmax normaliser
+    would give them -w_j * (sum_k w_k g_k) * z (g = dL/dw); but after shrinkage the L1 re-normalisation makes w_hat
+    homogeneous of degree 0 in the surviving weights, so sum_k w_k g_k = 0 and that term cancels too, up to eps.
+    Without the re-normalisation the normaliser term is really there: both facts are checked."""
     torch.manual_seed(0)
-    module = MemoryModule(6, 4, shrink_threshold=0.12)
-    z = torch.randn(1, 4) * 3
+    module = MemoryModule(6, 4, shrink_threshold=0.12).double()
+    z = torch.randn(1, 4, dtype=torch.float64) * 3
+    target = torch.randn(1, 4, dtype=torch.float64)
     z_hat, weights = module(z)
-    target = torch.randn(1, 4)
-    loss = ((z_hat - target) ** 2).sum()
-    loss.backward()
+    ((z_hat - target) ** 2).sum().backward()
     grad = module.memory.grad
     dead = (weights[0] == 0).nonzero().flatten()
     live = (weights[0] > 0).nonzero().flatten()
     assert len(dead) > 0 and len(live) > 0
+    assert grad[dead].norm() <= 1e-9 * grad[live].norm(dim=1).min()  # zero up to eps = 1e-12
 
-    # Reference: recompute the softmax weights w and g = dL/dw with the same graph, then the normaliser term.
+    # Without re-normalisation: the dead slots' gradient is exactly the softmax-normaliser term.
     memory = module.memory.detach().clone().requires_grad_(True)
-    logits = z @ memory.t()
-    soft = torch.softmax(logits, dim=1)
+    soft = torch.softmax(z @ memory.t(), dim=1)
     soft_leaf = soft.detach().requires_grad_(True)
-    shrunk = hard_shrink_relu(soft_leaf, module.shrink_threshold)
-    normed = shrunk / shrunk.sum(dim=1, keepdim=True)
-    ((normed @ memory.detach() - target) ** 2).sum().backward()
-    g = soft_leaf.grad[0]
-    w = soft.detach()[0]
-    for j in dead.tolist():
-        expected = -w[j] * (w * g).sum() * z[0]  # dL/dlogit_j * dlogit_j/dm_j (dot similarity)
-        assert torch.allclose(grad[j], expected, atol=1e-6)
-        assert 0 < grad[j].norm() < 0.2 * grad[live].norm(dim=1).min()
-
-    # Through the read-out z_hat = w_hat M alone, unaddressed slots get exactly zero gradient.
+    ((hard_shrink_relu(soft_leaf, module.shrink_threshold) @ memory.detach() - target) ** 2).sum().backward()
+    g, w = soft_leaf.grad[0], soft.detach()[0]
     memory.grad = None
-    read_only = weights.detach() @ memory
-    ((read_only - target) ** 2).sum().backward()
-    assert torch.count_nonzero(memory.grad[dead]) == 0
-    assert torch.count_nonzero(memory.grad[live]) > 0
+    ((hard_shrink_relu(soft, module.shrink_threshold) @ memory - target) ** 2).sum().backward()
+    for j in dead.tolist():
+        expected = -w[j] * (w * g).sum() * z[0]  # dL/dlogit_j * dlogit_j/dm_j for the dot similarity
+        assert torch.allclose(memory.grad[j], expected, atol=1e-12)
+        assert memory.grad[j].norm() > 1e-6  # small but real
+
+    # Through the read-out alone, unaddressed slots get exactly zero gradient.
+    memory.grad = None
+    (((weights.detach() @ memory) - target) ** 2).sum().backward()
+    assert torch.count_nonzero(memory.grad[dead]) == 0 and torch.count_nonzero(memory.grad[live]) > 0
 
 
 def test_shrinkage_off_is_plain_softmax():
@@ -190,3 +189,16 @@ def test_public_api_and_repr():
     module = memae.MemoryModule(2000, 256)
     assert "num_slots=2000" in repr(module) and "similarity='dot'" in repr(module)
     assert memory_similarity(torch.ones(1, 2), torch.ones(3, 2)).shape == (1, 3)
+
+
+def test_cosine_default_temperature_keeps_sparse_addressing_possible():
+    torch.manual_seed(0)
+    module = MemoryModule(2000, 16, similarity="cosine", shrink_threshold=0.0025)
+    assert module.temperature == 0.1
+    z = module.memory.detach()[:8] * 5  # queries close to some slots
+    _, weights = module(z)
+    assert addressing_stats(weights)["zero_query_fraction"] == 0.0
+    assert MemoryModule(20, 4).temperature == 1.0
+    assert MemoryModule(np.int64(20), np.int64(4)).num_slots == 20
+    with pytest.raises(ConfigError):
+        MemoryModule(True, 4)

@@ -14,9 +14,11 @@ Example YAML::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import os
+import shutil
 import types
 import typing
 from dataclasses import asdict, dataclass, field
@@ -31,7 +33,7 @@ from .training.trainer import TrainConfig
 
 __all__ = [
     "ModelSection", "DataSection", "ScoreSection", "ExperimentConfig",
-    "load_config", "config_from_dict", "apply_overrides", "save_config", "new_run_dir",
+    "load_config", "config_from_dict", "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
 ]
 
 
@@ -53,12 +55,26 @@ class DataSection:
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
 
+    def validate(self) -> None:
+        if not 0 < self.anomaly_fraction < 1:
+            raise ConfigError(f"data.anomaly_fraction must be in (0, 1), got {self.anomaly_fraction}")
+        if not 0 <= self.val_fraction < 1:
+            raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.val_fraction}")
+
 
 @dataclass
 class ScoreSection:
     error: str = "mse"  # mse (paper) | mae (authors' video code)
     batch_size: int = 256
     contamination: float = 0.1  # share of training-normal scores above the stored threshold (for predicted labels)
+
+    def validate(self) -> None:
+        if self.error not in ("mse", "mae"):
+            raise ConfigError(f"score.error must be mse or mae, got {self.error!r}")
+        if not 0 < self.contamination <= 0.5:
+            raise ConfigError(f"score.contamination must be in (0, 0.5], got {self.contamination}")
+        if self.batch_size < 1:
+            raise ConfigError(f"score.batch_size must be >= 1, got {self.batch_size}")
 
 
 @dataclass
@@ -148,7 +164,12 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
 
 
 def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
-    return _build(ExperimentConfig, values or {}, "")
+    """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts."""
+    config = _build(ExperimentConfig, values or {}, "")
+    config.data.validate()
+    config.train.validate()
+    config.score.validate()
+    return config
 
 
 def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -185,11 +206,39 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
             raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {path} must hold a mapping of sections (model, data, train, score)")
     return config_from_dict(apply_overrides(values, overrides or []))
 
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike[str]) -> Path:
     return write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
+
+
+def parse_int_list(text: str | None, what: str) -> list[int] | None:
+    """``"0,1,2"`` -> ``[0, 1, 2]``; a one-line error for anything else."""
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(f"{what} must be comma-separated integers such as 0,1,2, got {text!r}") from None
+
+
+@contextlib.contextmanager
+def fresh_run_dir(output_dir: str | os.PathLike[str], name: str, resume: str | os.PathLike[str] | None = None):
+    """A new run folder (or the one being resumed); a new one is removed again if the block fails before it holds
+    any result, so a mistake leaves nothing half-made behind."""
+    if resume is not None:
+        yield Path(resume)
+        return
+    run_dir = new_run_dir(output_dir, name)
+    try:
+        yield run_dir
+    except BaseException:
+        if all(p.name in ("config.yaml", "run.json", "log.txt") for p in run_dir.iterdir()):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 def new_run_dir(output_dir: str | os.PathLike[str], name: str) -> Path:

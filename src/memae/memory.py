@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import torch
@@ -12,6 +13,8 @@ from . import functional as MF
 from .errors import ConfigError, DataError
 
 __all__ = ["MemoryModule", "MemoryOutput", "resolve_shrink_threshold"]
+
+DEFAULT_TEMPERATURE = {"dot": 1.0, "cosine": 0.1}
 
 
 class MemoryOutput(NamedTuple):
@@ -61,7 +64,8 @@ class MemoryModule(nn.Module):
         shrink_threshold: ``lambda`` as a float in ``[0, 1)`` or a multiple of ``1/N`` such as ``"2/N"``.
             Default: ``0.0025`` (the authors' code).
         similarity: ``"dot"`` (authors' code, default) or ``"cosine"`` (paper eq. 5).
-        temperature: divides the logits.  Default: ``1.0`` for dot; use about ``0.1`` with cosine.
+        temperature: divides the logits.  Default (None): ``1.0`` for dot, ``0.1`` for cosine (with 1.0 every
+            cosine weight stays below ``e^2 / N``, so a threshold near ``1/N`` zeroes all of them for large ``N``).
         eps: numerical guard; made safe for the dtype in use.  Default: ``1e-12`` (raised where it would underflow).
 
     Shape:
@@ -90,27 +94,29 @@ class MemoryModule(nn.Module):
         dim: int,
         shrink_threshold: float | str = 0.0025,
         similarity: str = "dot",
-        temperature: float = 1.0,
+        temperature: float | None = None,
         eps: float = 1e-12,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(num_slots, int) or num_slots <= 0:
+        if not isinstance(num_slots, numbers.Integral) or isinstance(num_slots, bool) or num_slots <= 0:
             raise ConfigError(f"num_slots (N) must be a positive integer, got {num_slots!r}")
-        if not isinstance(dim, int) or dim <= 0:
+        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or dim <= 0:
             raise ConfigError(f"dim (C) must be a positive integer, got {dim!r}")
         if similarity not in MF.SIMILARITIES:
             raise ConfigError(f"similarity must be one of {MF.SIMILARITIES}, got {similarity!r}")
+        if temperature is None:
+            temperature = DEFAULT_TEMPERATURE[similarity]
         if not temperature > 0:
             raise ConfigError(f"temperature must be > 0, got {temperature!r}")
-        self.num_slots = num_slots
-        self.dim = dim
+        self.num_slots = int(num_slots)
+        self.dim = int(dim)
         self.shrink_threshold = resolve_shrink_threshold(shrink_threshold, num_slots)
         self.similarity = similarity
         self.temperature = float(temperature)
         self.eps = float(eps)
-        self.memory = nn.Parameter(torch.empty(num_slots, dim, device=device, dtype=dtype))
+        self.memory = nn.Parameter(torch.empty(self.num_slots, self.dim, device=device, dtype=dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

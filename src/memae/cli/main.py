@@ -63,18 +63,29 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+_FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_class", "label_column")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..experiments.runner import run_training
+    from ..training.distributed import ensure_process_group, resolve_device
 
     if args.resume:
         run_dir = Path(args.resume)
         config_path = run_dir / "config.yaml"
         if not config_path.is_file():
             raise MemAEError(f"cannot resume: {config_path} does not exist; pass the run folder printed by 'memae train'")
+        changed = [f"--{a.replace('_', '-')}" for a in _FIXED_ON_RESUME if getattr(args, a, None) is not None]
+        changed += [o for o in args.overrides if o.split("=", 1)[0].startswith(("model.", "data."))]
+        if changed or args.config:
+            raise MemAEError(f"--resume continues the same model and data; drop {', '.join(changed) or '--config'} "
+                             "or start a new run")
         config = load_config(config_path, _overrides(args))
     else:
         config = load_config(args.config, _overrides(args))
+    ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
+    if not args.resume:
         run_dir = _shared_run_dir(config.output_dir, config.name)
     try:
         outcome = run_training(config, run_dir, resume=bool(args.resume))
@@ -96,8 +107,6 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
         return new_run_dir(output_dir, name)
     import torch.distributed as dist
 
-    if not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
     holder = [str(new_run_dir(output_dir, name)) if _is_main_process() else None]
     dist.broadcast_object_list(holder, src=0)
     return Path(holder[0])
@@ -119,9 +128,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..training.checkpoint import load_checkpoint, load_model
 
     state = load_checkpoint(args.checkpoint)
-    config = config_from_dict(apply_overrides(state["config"], _overrides(args)))
+    overrides = _overrides(args)
+    allowed = ("data.root=", "score.", "output_dir=", "name=", "train.device=")
+    refused = [o for o in overrides if not o.startswith(allowed)]
+    if refused:  # anything else would change the split or the model and mix training samples into the test set
+        raise MemAEError(f"evaluate re-creates the training run's split; only --data-root, --device, --out, --name and "
+                         f"score.* can change, not {', '.join(o.split('=', 1)[0] for o in refused)}")
+    if "model_config" in state and state["config"].get("preset"):
+        raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
+                         "or score a video with 'memae score-video'")
+    config = config_from_dict(apply_overrides(state["config"], overrides))
     model = load_model(args.checkpoint)
-    data = build_experiment_data(config.data, config.train.seed)
+    data = build_experiment_data(config.data, config.train.seed)  # the stored seed: the same split as in training
     if data.test_labels is None:
         raise MemAEError("the configured data has no labelled test split; use 'memae score' to score unlabelled data")
     scores = reconstruction_errors(model, data.test, error=config.score.error, batch_size=config.score.batch_size)
@@ -146,13 +164,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..config import new_run_dir
+    from ..config import fresh_run_dir
     from ..experiments.demo import run_demo
 
-    run_dir = new_run_dir(args.out, "demo")
     classes = [0, 1] if args.quick else None
     epochs = 3 if args.quick else args.epochs
-    result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides)
+    with fresh_run_dir(args.out, "demo") as run_dir:
+        result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides)
     print("mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
     print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
     return 0

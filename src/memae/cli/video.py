@@ -34,7 +34,7 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         "score-video", help="per-frame anomaly scores of a video with a trained video checkpoint",
         description="Score every frame of a video (file or folder of frames) with a checkpoint of the 'video' "
                     "architecture; streams the video, so any length fits in memory.")
-    p.add_argument("checkpoint", help="best.pt of a video run (memae reproduce table2 ... or memae train)")
+    p.add_argument("checkpoint", help="best.pt of a video run (a method folder of memae reproduce table2, table4 or fig7)")
     p.add_argument("video", help="video file (mp4, avi, mkv, ...) or folder of frame images")
     p.add_argument("--out", required=True, help="CSV to write: frame, score, regularity, scored")
     p.add_argument("--plot", help="PNG of the regularity curve")

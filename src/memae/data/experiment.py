@@ -37,14 +37,6 @@ class ExperimentData:
         return tuple(self.train.shape[1:])
 
 
-def check_finite(array: np.ndarray, what: str) -> np.ndarray:
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise DataError(f"{what} has {int(bad.sum())} NaN/inf value(s), first in row {row}; clean or impute the data")
-    return array
-
-
 def _split_val(rng: np.random.Generator, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(n)
     n_val = int(round(n * val_fraction))

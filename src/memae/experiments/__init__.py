@@ -31,7 +31,6 @@ def add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="epochs for the deep models")
     p.add_argument("--preset", help="video: paper or cpu")
     p.add_argument("--device", help="auto, cpu, cuda")
-    p.add_argument("--score", help="table1: reconstruction (paper) or memory (recon. error + distance to memory)")
     p.add_argument("--quick", action="store_true", help="a smoke run: few classes/seeds/epochs")
     p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted reproduction in RUN_DIR")

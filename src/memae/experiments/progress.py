@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
+from ..io import write_json
 from .runner import write_csv
 
-__all__ = ["RunLog"]
+__all__ = ["RunLog", "remember_args"]
+
+ARG_KEYS = ("dataset", "data_root", "methods", "seeds", "classes", "epochs", "device", "quick", "overrides", "preset")
+
+
+def remember_args(args: argparse.Namespace, run_dir: Path) -> argparse.Namespace:
+    """Store a reproduction's arguments in ``run.json``; on ``--resume`` fill every argument not given again from
+    it, so a resumed run continues the same experiment (same dataset, methods, seeds) rather than a default one."""
+    path = Path(run_dir) / "run.json"
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    for key in ARG_KEYS:
+        if getattr(args, key, None) in (None, [], False) and key in stored:
+            setattr(args, key, stored[key])
+    write_json(path, {key: getattr(args, key, None) for key in ARG_KEYS})
+    return args
 
 
 class RunLog:
@@ -19,8 +36,9 @@ class RunLog:
         self.key_fields = key_fields
         self.rows: list[dict[str, Any]] = []
         if self.path.is_file():
-            for row in csv.DictReader(open(self.path, encoding="utf-8")):
-                self.rows.append({k: self._parse(k, v, int_fields) for k, v in row.items()})
+            with open(self.path, encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    self.rows.append({k: self._parse(k, v, int_fields) for k, v in row.items()})
 
     @staticmethod
     def _parse(key: str, value: str, int_fields: tuple[str, ...]) -> Any:
@@ -41,6 +59,11 @@ class RunLog:
     def add(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
         write_csv(self.path, self.rows)
+
+    def methods(self, order: tuple[str, ...]) -> list[str]:
+        """Methods with rows, in ``order`` first, then any others in first-seen order."""
+        seen = list(dict.fromkeys(r["method"] for r in self.rows))
+        return [m for m in order if m in seen] + [m for m in seen if m not in order]
 
     def select(self, **match: Any) -> list[dict[str, Any]]:
         return [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]

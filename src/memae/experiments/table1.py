@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import load_config, new_run_dir, save_config
+from ..config import fresh_run_dir, load_config, parse_int_list, save_config
 from ..data.experiment import build_experiment_data
 from ..errors import ConfigError
 from ..io import write_json
 from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstructions, plot_roc_curves, write_markdown
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
-from .progress import RunLog
+from .progress import RunLog, remember_args
 from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides
 
 CONFIGS = Path(__file__).with_name("configs")
@@ -123,7 +123,7 @@ def _memory_score(model, data) -> np.ndarray:
 def _figures(kept: dict[str, Any], data, run_dir: Path, normal_class: int) -> None:
     """Figure 3 (reconstructions with error maps), Figure 4 (decoded memory slots), ROC curves."""
     plot_roc_curves({NAMES[m]: (data.test_labels, s) for m, (s, _) in kept.items()}, run_dir / "roc.png",
-                    title=f"class {normal_class} normal, seed 0")
+                    title=f"class {normal_class} normal")
     memae = kept["memae"][1]
     with torch.no_grad():
         latent = memae.encode(torch.from_numpy(data.train[:1])).shape[1:]
@@ -138,7 +138,7 @@ def _figures(kept: dict[str, Any], data, run_dir: Path, normal_class: int) -> No
 
 
 def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -> dict[str, Any]:
-    shown = list(methods) + (["memae-memscore"] if "memae" in methods else [])
+    shown = log.methods(DEFAULT_METHODS + ("memae-memscore",))
     paper_col = {"mnist": 0, "cifar10": 1}.get(dataset)
     header = ["method"] + [str(c) for c in classes] + ["mean ± std over seeds", "paper", "runs", "s per run"]
     rows, summary = [], {}
@@ -160,21 +160,23 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -
 
 
 def main(args: argparse.Namespace) -> int:
-    dataset = (args.dataset or "mnist").lower()
-    methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [0, 1, 2]
-    classes = [int(c) for c in args.classes.split(",")] if args.classes else None
-    epochs = args.epochs
-    if args.quick:
-        seeds, classes, epochs = seeds[:1], (classes or [0, 1])[:2], 1
-    if dataset not in DATASETS:
-        raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
-    if dataset != "digits" and not args.data_root:
-        raise ConfigError(f"table1 on {dataset} needs --data-root pointing at its files")
-    run_dir = Path(args.resume) if args.resume else new_run_dir(args.out, f"table1-{dataset}")
-    tic = time.perf_counter()
-    result = run_table1(dataset, args.data_root, run_dir, methods=methods, seeds=seeds, classes=classes,
-                        epochs=epochs, overrides=args.overrides)
+    with fresh_run_dir(args.out, f"table1-{(args.dataset or 'mnist').lower()}", args.resume) as run_dir:
+        args = remember_args(args, run_dir)
+        dataset = (args.dataset or "mnist").lower()
+        if dataset not in DATASETS:
+            raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
+        if dataset != "digits" and not args.data_root:
+            raise ConfigError(f"table1 on {dataset} needs --data-root pointing at its files")
+        methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
+        seeds = parse_int_list(args.seeds, "--seeds") or [0, 1, 2]
+        classes = parse_int_list(args.classes, "--classes")
+        epochs = args.epochs
+        if args.quick:
+            seeds, classes, epochs = seeds[:1], (classes or [0, 1])[:2], 1
+        overrides = list(args.overrides or []) + ([f"train.device={args.device}"] if args.device else [])
+        tic = time.perf_counter()
+        result = run_table1(dataset, args.data_root, run_dir, methods=methods, seeds=seeds, classes=classes,
+                            epochs=epochs, overrides=overrides)
     print(result["table"])
     print(f"run folder: {run_dir}  ({time.perf_counter() - tic:.0f} s)")
     return 0

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ..config import load_config, new_run_dir, save_config
+from ..config import fresh_run_dir, load_config, parse_int_list, save_config
 from ..data.experiment import kdd_experiment_data
 from ..errors import ConfigError
 from ..io import write_json
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
-from .progress import RunLog
+from .progress import RunLog, remember_args
 from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides
 
 CONFIG = Path(__file__).with_name("configs") / "table3.yaml"
@@ -69,7 +69,7 @@ def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=
             log.add(row)  # progress survives an interruption; --resume skips these
             echo(f"seed {seed:2d} {method:14s} P {row['precision']:.4f} R {row['recall']:.4f} F1 {row['f1']:.4f} "
                  f"({row['seconds']:.0f} s)")
-    return _report(log.rows, methods, run_dir, base, data_root)
+    return _report(log.rows, log.methods(DEFAULT_METHODS), run_dir, base, data_root)
 
 
 def _scores(method: str, base, data, seed: int, epochs: int | None) -> np.ndarray:
@@ -109,16 +109,19 @@ def _report(rows, methods, run_dir: Path, base, data_root: str) -> dict[str, Any
 
 
 def main(args: argparse.Namespace) -> int:
-    if not args.data_root:
-        raise ConfigError("table3 needs --data-root pointing at the KDD Cup 99 folder or file (kddcup.data_10_percent.gz)")
-    methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else list(range(20))
-    epochs = args.epochs
-    if args.quick:
-        seeds, epochs = seeds[:2], 1
-    run_dir = Path(args.resume) if args.resume else new_run_dir(args.out, "table3")
-    tic = time.perf_counter()
-    result = run_table3(args.data_root, run_dir, methods=methods, seeds=seeds, epochs=epochs, overrides=args.overrides)
+    with fresh_run_dir(args.out, "table3", args.resume) as run_dir:
+        args = remember_args(args, run_dir)
+        if not args.data_root:
+            raise ConfigError("table3 needs --data-root pointing at the KDD Cup 99 folder or file "
+                              "(kddcup.data_10_percent.gz)")
+        methods = tuple(args.methods.split(",")) if args.methods else DEFAULT_METHODS
+        seeds = parse_int_list(args.seeds, "--seeds") or list(range(20))
+        epochs = args.epochs
+        if args.quick:
+            seeds, epochs = seeds[:2], 1
+        overrides = list(args.overrides or []) + ([f"train.device={args.device}"] if args.device else [])
+        tic = time.perf_counter()
+        result = run_table3(args.data_root, run_dir, methods=methods, seeds=seeds, epochs=epochs, overrides=overrides)
     print(result["table"])
     print(f"run folder: {run_dir}  ({time.perf_counter() - tic:.0f} s)")
     return 0

@@ -112,7 +112,11 @@ class MemAE(nn.Module):
         return MemAEOutput(self.decode(z_hat), weights)
 
     def loss(self, x: Tensor) -> LossBreakdown:
-        """Eq. 10: mean squared reconstruction error + alpha * entropy (+ optional latent l1)."""
+        """Eq. 10: reconstruction MSE + alpha * entropy (+ optional latent l1).
+
+        The reconstruction term is the mean over all elements (the authors' code), not the paper's per-sample sum
+        ``||x - x_hat||^2``; with alpha = 0.0002 this is what the authors trained with.
+        """
         z = self.encode(x)
         z_hat, weights = self.read_memory(z)
         reconstruction = self.decode(z_hat)

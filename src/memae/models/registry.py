@@ -159,7 +159,7 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
             code_dim,
             shrink_threshold=options.get("shrink_threshold", arch.shrink_threshold) if shrink else 0.0,
             similarity=options.get("similarity", "dot"),
-            temperature=float(options.get("temperature", 1.0)),
+            temperature=float(options["temperature"]) if "temperature" in options else None,
         )
     model = MemAE(
         encoder,

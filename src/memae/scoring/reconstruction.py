@@ -83,8 +83,8 @@ def memory_distances(model: nn.Module, data: Dataset | Tensor | np.ndarray, *, b
     out = []
     for batch in DataLoader(dataset, batch_size, shuffle=False):
         z = model.encode(_first(batch).to(device))
-        queries = z.flatten(1) if model.flatten_latent else z.movedim(1, -1).reshape(z.shape[0], -1, memory.shape[1])
-        queries = queries.reshape(z.shape[0], -1, memory.shape[1])  # (B, Q, C)
+        queries = z.flatten(1) if model.flatten_latent else z.movedim(1, -1)
+        queries = queries.reshape(z.shape[0], -1, memory.shape[1])  # (B, Q, C): Q = 1 or one per position
         nearest = torch.cdist(queries, memory.unsqueeze(0).expand(z.shape[0], -1, -1)).amin(dim=2) ** 2  # (B, Q)
         out.append(nearest.mean(dim=1).double().cpu())
     return torch.cat(out).numpy()

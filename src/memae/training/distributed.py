@@ -14,7 +14,7 @@ import torch.distributed as dist
 
 from ..errors import ConfigError
 
-__all__ = ["DistInfo", "init_distributed", "resolve_device", "all_reduce_sum", "shard_indices"]
+__all__ = ["DistInfo", "init_distributed", "ensure_process_group", "resolve_device", "all_reduce_sum", "shard_indices"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,14 @@ def init_distributed(device: torch.device) -> DistInfo:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return DistInfo()
-    info = DistInfo(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
-    if not dist.is_initialized():
+    ensure_process_group(device)
+    return DistInfo(int(os.environ["RANK"]), world_size, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def ensure_process_group(device: torch.device) -> None:
+    """Under torchrun, join the process group early (NCCL on CUDA, gloo on CPU); a no-op for one process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return info
 
 
 def all_reduce_sum(values: list[float], info: DistInfo) -> list[float]:

@@ -9,6 +9,7 @@ shows progress.
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -135,7 +136,7 @@ def train(
     config = config or TrainConfig()
     config.validate()
     start = time.perf_counter()
-    device = resolve_device(config.device, _local_rank())
+    device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
     info = init_distributed(device)
     seed_everything(config.seed, config.deterministic)
     model.to(device)
@@ -188,12 +189,6 @@ def train(
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
-
-
-def _local_rank() -> int:
-    import os
-
-    return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def _train_loader(train_set: Dataset, config: TrainConfig, epoch: int, sampler: DistributedSampler | None) -> DataLoader:
@@ -256,9 +251,13 @@ def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainRes
     if run_dir is None or not (run_dir / "last.pt").is_file():
         raise CheckpointError(f"nothing to resume: {run_dir}/last.pt does not exist; start the run without --resume")
     state = load_checkpoint(run_dir / "last.pt", map_location=device)
-    model.load_state_dict(state["model"])
-    if state.get("optimizer"):
-        optimizer.load_state_dict(state["optimizer"])
+    try:
+        model.load_state_dict(state["model"])
+        if state.get("optimizer"):
+            optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{run_dir / 'last.pt'} was written by another model than this one "
+                              f"({str(exc).splitlines()[0][:120]}); resume with the run's own config") from None
     result.history = list(state["history"])
     result.best_val = state["best_val"]
     if result.history:
