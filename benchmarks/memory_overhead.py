@@ -5,6 +5,7 @@ so drift in machine load hits both alike; we report medians and their ratio, plu
 
     python benchmarks/memory_overhead.py                      # video model, 16x256x256 clip, batch 1
     python benchmarks/memory_overhead.py --size 16 128 128 --repeats 20
+    python benchmarks/memory_overhead.py --threads 1 --clock cpu   # CPU time: steadier while other jobs run
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ import torch
 from memae import build_model
 
 
-def timed(fn, repeats: int) -> list[float]:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def timed(fn, repeats: int, clock=time.perf_counter) -> list[float]:
     out = []
     for _ in range(repeats):
-        tic = time.perf_counter()
+        tic = clock()
         fn()
-        out.append(time.perf_counter() - tic)
+        out.append(clock() - tic)
     return out
 
 
@@ -36,6 +40,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall time, or this process's CPU time (steadier on a shared machine)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -49,17 +55,18 @@ def main() -> None:
         for model in (ae, memae):  # warm-up
             model(x)
         ae_times, memae_times = [], []
+        clock = CLOCKS[args.clock]
         for _ in range(args.repeats):
-            ae_times += timed(lambda: ae(x), 1)
-            memae_times += timed(lambda: memae(x), 1)
-        memory_times = timed(lambda: memae.memory(latent), max(args.repeats, 10))
+            ae_times += timed(lambda: ae(x), 1, clock)
+            memae_times += timed(lambda: memae(x), 1, clock)
+        memory_times = timed(lambda: memae.memory(latent), max(args.repeats, 10), clock)
     ae_med, memae_med, mem_med = map(statistics.median, (ae_times, memae_times, memory_times))
     result = {
         "architecture": args.architecture, "input": [args.batch, *memae.input_shape],
         "queries_per_sample": int(latent[0, 0].numel()), "slots": memae.memory.num_slots, "dim": memae.memory.dim,
         "ae_forward_s": ae_med, "memae_forward_s": memae_med, "memory_module_s": mem_med,
         "overhead_percent": 100 * (memae_med / ae_med - 1), "memory_share_percent": 100 * mem_med / memae_med,
-        "repeats": args.repeats, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "repeats": args.repeats, "clock": args.clock, "threads": torch.get_num_threads(), "torch": torch.__version__,
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(),
     }
     print(json.dumps(result, indent=2))
