@@ -27,7 +27,7 @@ from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstr
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
 from .progress import RunLog, remember_args
-from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides
+from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides, write_csv
 
 CONFIGS = Path(__file__).with_name("configs")
 DATASETS = {"mnist": "table1_mnist.yaml", "fashion-mnist": "table1_mnist.yaml", "cifar10": "table1_cifar10.yaml",
@@ -152,6 +152,7 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -
         rows.append([NAMES[method], *per_class, mean_std(per_seed), f"{paper[paper_col]:.4f}" if paper and paper_col is not None else "—",
                      len(runs), f"{np.mean([r['seconds'] for r in runs]):.0f}" if runs else "—"])
     text = markdown_table(header, rows)
+    write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in rows])
     seconds = sum(r["seconds"] for r in log.rows)
     write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n"
                    + provenance(seconds) + "\n" + text)

@@ -22,7 +22,7 @@ from ..io import write_json
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
 from .progress import RunLog, remember_args
-from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides
+from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides, write_csv
 
 CONFIG = Path(__file__).with_name("configs") / "table3.yaml"
 MEMAE_METHODS = {"memae": "MemAE", "memae-nonspar": "MemAE-nonSpar", "ae": "AE"}
@@ -101,6 +101,7 @@ def _report(rows, methods, run_dir: Path, base, data_root: str) -> dict[str, Any
                       f"{np.mean([r['seconds'] for r in mine]):.0f}"])
     header = ["method", "precision", "recall", "F1", "ROC-AUC", "paper P / R / F1", "runs", "s per run"]
     text = markdown_table(header, table)
+    write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in table])
     seconds = sum(r["seconds"] for r in rows)
     write_markdown(run_dir / "results.md", "# Table 3: KDDCUP99\n\n" + provenance(seconds) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit(),
