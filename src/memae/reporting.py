@@ -101,18 +101,19 @@ def plot_reconstructions(
     row_titles: Sequence[str] | None = None,
     title: str = "",
 ) -> Path:
-    """Input, then reconstruction and squared-error map per model, one row per image (paper Figure 3)."""
+    """Input, then reconstruction and squared-error map per model, one row per image (paper Figure 3); the error
+    maps of one row share a colour scale so that the models can be compared."""
     plt = _pyplot()
     names = list(reconstructions)
     cols = 1 + 2 * len(names)
     fig, axes = plt.subplots(len(inputs), cols, figsize=(cols * 1.1, len(inputs) * 1.1 + 0.5), squeeze=False)
     for r, x in enumerate(inputs):
         axes[r, 0].imshow(_to_hwc(x), cmap="gray", vmin=0, vmax=1)
+        errors = {name: ((np.asarray(reconstructions[name][r]) - np.asarray(x)) ** 2).mean(axis=0) for name in names}
+        top = max(max(float(e.max()) for e in errors.values()), 1e-6)  # one scale per row: models comparable
         for k, name in enumerate(names):
-            recon = reconstructions[name][r]
-            error = ((np.asarray(recon) - np.asarray(x)) ** 2).mean(axis=0)
-            axes[r, 1 + 2 * k].imshow(_to_hwc(recon), cmap="gray", vmin=0, vmax=1)
-            axes[r, 2 + 2 * k].imshow(error, cmap="inferno", vmin=0, vmax=max(float(error.max()), 1e-6))
+            axes[r, 1 + 2 * k].imshow(_to_hwc(reconstructions[name][r]), cmap="gray", vmin=0, vmax=1)
+            axes[r, 2 + 2 * k].imshow(errors[name], cmap="inferno", vmin=0, vmax=top)
         if row_titles:
             axes[r, 0].set_ylabel(row_titles[r], fontsize=7)
     headers = ["input"] + [t for name in names for t in (f"{name}", f"{name} error")]
