@@ -22,6 +22,7 @@ import torch
 from ..config import fresh_run_dir, load_config, parse_int_list, save_config
 from ..data.experiment import build_experiment_data
 from ..errors import ConfigError
+from ..functional import addressing_stats
 from ..io import write_json
 from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstructions, plot_roc_curves, write_markdown
 from ..scoring.metrics import roc_auc
@@ -126,9 +127,14 @@ def _figures(kept: dict[str, Any], data, run_dir: Path, normal_class: int) -> No
                     title=f"class {normal_class} normal")
     memae = kept["memae"][1]
     with torch.no_grad():
-        latent = memae.encode(torch.from_numpy(data.train[:1])).shape[1:]
-        slots = memae.decode_slots(list(range(min(30, memae.memory.num_slots))), tuple(latent)).numpy()
-    plot_image_grid(slots, run_dir / "memory_slots.png", title=f"MemAE memory slots decoded (class {normal_class} normal)")
+        train = torch.from_numpy(data.train)
+        latent = memae.encode(train[:1]).shape[1:]
+        usage = addressing_stats(memae(train)[1])["slot_usage"]  # mean addressing weight per slot on training data
+        order = torch.argsort(usage, descending=True)[: min(30, memae.memory.num_slots)]
+        slots = memae.decode_slots(order.tolist(), tuple(latent)).numpy()
+    plot_image_grid(slots, run_dir / "memory_slots.png",
+                    title=f"MemAE memory slots decoded, most used first (class {normal_class} normal; "
+                          f"{int((usage > 0).sum())} of {len(usage)} slots ever addressed)")
     picks = np.r_[np.flatnonzero(~data.test_labels)[:3], np.flatnonzero(data.test_labels)[:3]]
     inputs = data.test[picks]
     with torch.no_grad():
