@@ -11,10 +11,10 @@ import numpy as np
 
 from .io import atomic_path, write_text
 
-__all__ = ["markdown_table", "write_markdown", "plot_roc_curves", "plot_image_grid", "plot_reconstructions", "mean_std"]
+__all__ = ["pyplot", "save_figure", "markdown_table", "write_markdown", "plot_roc_curves", "plot_image_grid", "plot_reconstructions", "mean_std"]
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display needed
@@ -47,8 +47,9 @@ def write_markdown(path: str | Path, text: str) -> Path:
     return write_text(path, text)
 
 
-def _save(fig, path: str | Path) -> Path:
-    plt = _pyplot()
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` as PNG atomically and close it."""
+    plt = pyplot()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -59,7 +60,7 @@ def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: s
     """One ROC curve per method; ``curves[name] = (labels, scores)`` with label 1 = anomaly."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     for name, (labels, scores) in curves.items():
         labels = np.asarray(labels).astype(bool)
@@ -70,7 +71,7 @@ def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: s
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _to_hwc(image: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ def _to_hwc(image: np.ndarray) -> np.ndarray:
 
 def plot_image_grid(images: np.ndarray, path: str | Path, title: str = "", columns: int = 10) -> Path:
     """A grid of ``(K, C, H, W)`` images in [0, 1] (e.g. decoded memory slots)."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = max(1, math.ceil(len(images) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 0.9 + 0.4), squeeze=False)
     for ax in axes.ravel():
@@ -91,7 +92,7 @@ def plot_image_grid(images: np.ndarray, path: str | Path, title: str = "", colum
         ax.imshow(_to_hwc(image), cmap="gray", vmin=0, vmax=1)
     if title:
         fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_reconstructions(
@@ -103,7 +104,7 @@ def plot_reconstructions(
 ) -> Path:
     """Input, then reconstruction and squared-error map per model, one row per image (paper Figure 3); the error
     maps of one row share a colour scale so that the models can be compared."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(reconstructions)
     cols = 1 + 2 * len(names)
     fig, axes = plt.subplots(len(inputs), cols, figsize=(cols * 1.1, len(inputs) * 1.1 + 0.5), squeeze=False)
@@ -124,4 +125,4 @@ def plot_reconstructions(
         ax.set_yticks([])
     if title:
         fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)

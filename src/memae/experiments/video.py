@@ -41,12 +41,12 @@ import torch
 import yaml
 from torch.utils.data import Dataset, Subset
 
-from ..config import _build, apply_overrides, new_run_dir
+from ..config import _build, apply_overrides, new_run_dir, read_yaml
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_benchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import write_json, write_text
 from ..models import VARIANTS, MemAE, build_model
-from ..reporting import markdown_table, mean_std, plot_reconstructions
+from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
 from ..training import TrainConfig, load_checkpoint, resolve_device, train
@@ -165,16 +165,6 @@ class VideoExperimentConfig:
         self.train.validate()
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; use --preset paper, cpu or a YAML file")
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(f"config file {path} is not valid YAML{f' at line {mark.line + 1}' if mark else ''}") from None
-
-
 def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> VideoExperimentConfig:
     """Load a preset (``"paper"``, ``"cpu"``) or a YAML file, apply ``section.key=value`` overrides, check every key.
 
@@ -186,7 +176,7 @@ def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[
     path = PRESETS.get(str(preset)) or Path(preset)
     if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
         raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
-    values = apply_overrides(_read_yaml(Path(path)), overrides or [])
+    values = apply_overrides(read_yaml(Path(path)), overrides or [])
     config = _build(VideoExperimentConfig, values, "")
     config.validate()
     return config
@@ -598,23 +588,6 @@ def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig
     write_text(run_dir / "results.md", "\n".join(lines) + "\n")
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    from ..io import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-
-
 def _figure_video(labels: list[np.ndarray]) -> int | None:
     """The first test video with both normal and anomalous frames (chosen by position, not by any result)."""
     for i, y in enumerate(labels):
@@ -645,7 +618,7 @@ def _figures(run_dir: Path, experiment: str, config: VideoExperimentConfig, data
 
 
 def _fig5(run_dir: Path, data: VideoData, units: list[Unit], v: int) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3))
     labels = data.test_labels[v]
     for start, end in _runs(labels):
@@ -658,7 +631,7 @@ def _fig5(run_dir: Path, data: VideoData, units: list[Unit], v: int) -> None:
     ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(0, len(labels) - 1),
            title=f"Figure 5: regularity of test video {data.test_names[v]} (shaded: abnormal frames)")
     ax.legend(fontsize=7, loc="lower left")
-    _save(fig, run_dir / "fig5_regularity.png")
+    save_figure(fig, run_dir / "fig5_regularity.png")
 
 
 @torch.no_grad()
@@ -688,7 +661,7 @@ def _fig6(run_dir: Path, config: VideoExperimentConfig, data: VideoData, units: 
 
 
 def _fig7(run_dir: Path, records: list[dict[str, Any]]) -> None:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     by_method: dict[str, dict[int, list[float]]] = {}
     for r in records:
@@ -700,4 +673,4 @@ def _fig7(run_dir: Path, records: list[dict[str, Any]]) -> None:
     ax.set(xlabel="memory size N", ylabel="frame-level AUC", title="Figure 7: AUC against memory size")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    _save(fig, run_dir / "fig7_memory_size.png")
+    save_figure(fig, run_dir / "fig7_memory_size.png")
