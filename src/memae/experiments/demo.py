@@ -16,7 +16,7 @@ import torch
 from ..config import ExperimentConfig, load_config, save_config
 from ..data.experiment import build_experiment_data
 from ..reporting import markdown_table, plot_reconstructions, plot_roc_curves, write_markdown
-from .runner import fit_and_score, git_commit, machine_info, with_overrides, write_csv
+from .runner import fit_and_score, provenance, with_overrides, write_csv
 
 CONFIG = Path(__file__).with_name("configs") / "demo.yaml"
 METHODS = ("ae", "memae-nonspar", "memae")
@@ -53,9 +53,7 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
     table = markdown_table(header, rows)
     echo("\nROC-AUC per normal digit (one-class protocol, scikit-learn 8x8 digits)\n" + table)
     write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in rows])
-    write_markdown(run_dir / "results.md", "# memae demo\n\n" + table +
-                   f"\nwall time {seconds:.0f} s, commit {git_commit()}, machine {machine_info()['platform']}, "
-                   f"{machine_info()['cpu_count']} CPUs, torch {torch.__version__}\n")
+    write_markdown(run_dir / "results.md", "# memae demo\n\n" + provenance(seconds) + "\n" + table)
     _figures(keep, classes[0], run_dir)
     return {"auc": auc, "mean": means, "seconds": seconds, "run_dir": str(run_dir)}
 

@@ -170,7 +170,7 @@ def provenance(seconds: float | None = None) -> str:
         f"({info['threads']} threads){', ' + info['cuda'] if info['cuda'] else ''}",
     ]
     if seconds is not None:
-        lines.append(f"- wall time: {seconds / 60:.1f} min (sum of the per-run times in runs.csv)")
+        lines.append(f"- wall time: {seconds / 60:.1f} min")
     return "\n".join(lines) + "\n"
 
 
