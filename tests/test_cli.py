@@ -162,6 +162,13 @@ def test_two_process_ddp_training(tmp_path):
     assert len(scores) == metrics["data"]["n_test"]  # every test sample scored once, none duplicated
     assert [int(r["index"]) for r in scores] == list(range(len(scores)))
 
+    resume = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={_free_port()}",
+              "-m", "memae", "train", "--resume", str(run), "--epochs", "3"]
+    result = subprocess.run(resume, capture_output=True, text=True, env=env, timeout=240)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("run folder:") == 1
+    assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [0, 1, 2]
+
 
 def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
     from PIL import Image
