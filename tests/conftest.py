@@ -14,3 +14,11 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+def datasets_root():
+    """The real datasets: $MEMAE_DATASETS, else ../shared/datasets beside the repository."""
+    import os
+    from pathlib import Path
+
+    return Path(os.environ.get("MEMAE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))

@@ -12,17 +12,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import datasets_root
 from PIL import Image
 
 from memae.data.cifar import load_cifar10, read_cifar_batch, restricted_load
 from memae.data.digits import load_digits_dataset
 from memae.data.idx import FASHION_MNIST_CLASSES, load_idx_dataset, parse_idx, read_idx
 from memae.data.image_folder import load_image_folder
-from memae.data.images import DATASET_NAMES, ImageData, concatenate, load_image_dataset, to_float_tensor
+from memae.data.images import (
+    DATASET_NAMES,
+    ImageData,
+    concatenate,
+    load_image_dataset,
+    to_float_tensor,
+)
 from memae.data.one_class import one_class_split
 from memae.errors import ConfigError, DataError, UnknownNameError
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = datasets_root()
 MNIST = DATASETS / "mnist"
 
 # Per-class counts from /work/shared/datasets/mnist/PROVENANCE.md.

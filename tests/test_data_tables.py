@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import datasets_root
 
 from memae.data.kdd import (
     KDD_FEATURES,
@@ -28,7 +29,7 @@ from memae.data.tables import (
 )
 from memae.errors import ConfigError, DataError
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = datasets_root()
 KDD_ROOT = DATASETS / "kddcup99"
 
 # One real row of the file (a normal. http connection); the synthetic files vary it.

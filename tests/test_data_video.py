@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.io
 import torch
+from conftest import datasets_root
 from PIL import Image
 
 from memae.data import avenue, shanghaitech, ucsd
@@ -31,7 +32,7 @@ from memae.data.video import (
 )
 from memae.errors import DataError, UnknownNameError
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+DATASETS = datasets_root()
 PED2 = DATASETS / "ucsd_ped2"
 AVENUE = DATASETS / "avenue"
 SHANGHAI = DATASETS / "shanghaitech"
