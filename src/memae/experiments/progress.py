@@ -11,7 +11,7 @@ from typing import Any
 from ..io import write_json
 from .runner import write_csv
 
-__all__ = ["RunLog", "remember_args"]
+__all__ = ["RunLog", "remember_args", "run_commits"]
 
 ARG_KEYS = ("dataset", "data_root", "methods", "seeds", "classes", "epochs", "device", "quick", "overrides", "preset")
 
@@ -24,8 +24,17 @@ def remember_args(args: argparse.Namespace, run_dir: Path) -> argparse.Namespace
     for key in ARG_KEYS:
         if getattr(args, key, None) in (None, [], False) and key in stored:
             setattr(args, key, stored[key])
-    write_json(path, {key: getattr(args, key, None) for key in ARG_KEYS})
+    from .runner import git_commit
+
+    # the code that ran: one commit per invocation (a resumed run may span several)
+    commits = list(stored.get("commits", [])) + [git_commit()]
+    write_json(path, {**{key: getattr(args, key, None) for key in ARG_KEYS}, "commits": commits})
     return args
+
+
+def run_commits(run_dir: Path) -> list[str] | None:
+    path = Path(run_dir) / "run.json"
+    return json.loads(path.read_text(encoding="utf-8")).get("commits") if path.is_file() else None
 
 
 class RunLog:

@@ -156,8 +156,11 @@ def git_commit() -> str:
         return "unknown"
 
 
-def provenance(seconds: float | None = None) -> str:
-    """Markdown lines naming the exact command, commit, machine and wall time of a result."""
+def provenance(seconds: float | None = None, commits: list[str] | None = None) -> str:
+    """Markdown lines naming the exact command, commit(s), machine and wall time of a result.
+
+    ``commits``: the commit of every invocation that contributed (a resumed run may span several); default: now.
+    """
     import shlex
     import sys
 
@@ -165,7 +168,8 @@ def provenance(seconds: float | None = None) -> str:
     command = "memae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "(python API)"
     lines = [
         f"- command: `{command}`",
-        f"- commit: `{git_commit()}`",
+        f"- commit: `{git_commit()}`" if not commits else
+        "- commit: " + ", then ".join(f"`{c}`" for c in dict.fromkeys(commits)) + " (one per invocation of the run)",
         f"- machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs, torch {info['torch']} "
         f"({info['threads']} threads){', ' + info['cuda'] if info['cuda'] else ''}",
     ]

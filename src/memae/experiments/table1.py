@@ -27,7 +27,7 @@ from ..io import write_json
 from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstructions, plot_roc_curves, write_markdown
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
-from .progress import RunLog, remember_args
+from .progress import RunLog, remember_args, run_commits
 from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides, write_csv
 
 CONFIGS = Path(__file__).with_name("configs")
@@ -161,7 +161,7 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -
     write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in rows])
     seconds = sum(r["seconds"] for r in log.rows)
     write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n"
-                   + provenance(seconds) + "\n" + text)
+                   + provenance(seconds, run_commits(run_dir)) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit()})
     return {"summary": summary, "table": text}
 

@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..io import write_json
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
-from .progress import RunLog, remember_args
+from .progress import RunLog, remember_args, run_commits
 from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides, write_csv
 
 CONFIG = Path(__file__).with_name("configs") / "table3.yaml"
@@ -103,7 +103,7 @@ def _report(rows, methods, run_dir: Path, base, data_root: str) -> dict[str, Any
     text = markdown_table(header, table)
     write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in table])
     seconds = sum(r["seconds"] for r in rows)
-    write_markdown(run_dir / "results.md", "# Table 3: KDDCUP99\n\n" + provenance(seconds) + "\n" + text)
+    write_markdown(run_dir / "results.md", "# Table 3: KDDCUP99\n\n" + provenance(seconds, run_commits(run_dir)) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit(),
                                           "data_root": data_root})
     return {"summary": summary, "table": text}
