@@ -19,7 +19,6 @@ import copy
 import math
 import os
 import random
-import tempfile
 from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
@@ -276,13 +275,11 @@ class MemAEDetector(BaseEstimator):
             device=str(device), progress=bool(self.verbose),
         )
         if n_val < 1 or n_val >= len(x):
-            result = train(self.model_, x, None, config)
+            result = train(self.model_, x, None, config, restore_best=False)  # no validation: the last epoch
             return result.history, int(result.history[-1]["epoch"])
         order = np.random.default_rng(seed).permutation(len(x))
-        with tempfile.TemporaryDirectory(prefix="memae-detector-") as run_dir:
-            result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config, run_dir)
-            self.model_.load_state_dict(load_checkpoint(result.best_path, map_location=device)["model"])
-        self.model_.eval()
+        # train() ends with the best validation epoch's weights, kept in memory (no checkpoint files needed)
+        result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config)
         return result.history, int(result.best_epoch)
 
     def _process_decision_scores(self) -> None:

@@ -138,7 +138,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
                          "or score a video with 'memae score-video'")
     config = config_from_dict(apply_overrides(state["config"], overrides))
-    model = load_model(args.checkpoint)
+    model = load_model(args.checkpoint, state=state)
     data = build_experiment_data(config.data, config.train.seed)  # the stored seed: the same split as in training
     if data.test_labels is None:
         raise MemAEError("the configured data has no labelled test split; use 'memae score' to score unlabelled data")

@@ -60,7 +60,7 @@ def cmd_score_video(args: argparse.Namespace) -> int:
         raise MemAEError(f"--batch-size must be >= 1, got {args.batch_size}")
     device = resolve_device(args.device)
     state = load_checkpoint(args.checkpoint)
-    model = load_model(args.checkpoint, device)
+    model = load_model(args.checkpoint, device, state=state)
     clip_len, frame_size = model_clip_shape(model)
     stored: dict[str, Any] = state.get("config") or {}
     score_cfg, data_cfg = stored.get("score") or {}, stored.get("data") or {}

@@ -66,7 +66,7 @@ def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, 
     from ..experiments.runner import write_csv
 
     state = load_checkpoint(checkpoint)
-    model = load_model(checkpoint)
+    model = load_model(checkpoint, state=state)
     extra = state.get("extra", {})
     error = error or extra.get("error", "mse")
     x, ids, labels = read_inputs(Path(input_path), tuple(model.input_shape or ()), state, label_column)

@@ -79,11 +79,16 @@ def update_checkpoint(path: str | os.PathLike[str], **extra: Any) -> Path:
     return Path(path)
 
 
-def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild the model a checkpoint describes and load its weights, in eval mode."""
+def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu", *,
+               state: dict[str, Any] | None = None) -> nn.Module:
+    """Rebuild the model a checkpoint describes and load its weights, in eval mode.
+
+    ``state``: the checkpoint already read with :func:`load_checkpoint` (then ``path`` only names it in errors).
+    """
     from ..models import build_model
 
-    state = load_checkpoint(path, map_location=device)
+    if state is None:
+        state = load_checkpoint(path, map_location=device)
     try:
         model = build_model(**state["model_config"])
         model.load_state_dict(state["model"])
