@@ -166,3 +166,36 @@ def test_training_ends_with_the_best_validation_epoch(tmp_path):
     plain = build_model("digits", "memae")
     train(plain, blobs(), blobs(24, seed=3), quick_config(epochs=2))  # no run_dir: best weights kept in memory
     assert all(torch.isfinite(p).all() for p in plain.parameters())
+
+
+def test_shrink_warmup_rescues_a_memory_that_starts_collapsed():
+    # 200 slots, lambda = 5/N: the fresh softmax is near 1/N everywhere, so shrinkage zeroes every query and the
+    # decoder sees only zeros.  With the paper's schedule the model stays there; ramping lambda up escapes.
+    def run(warmup):
+        torch.manual_seed(0)
+        model = build_model("digits", "memae", num_slots=200, shrink_threshold="5/N")
+        config = quick_config(epochs=6, lr=1e-2, batch_size=8, shrink_warmup_epochs=warmup)
+        return model, train(model, blobs(), blobs(32, seed=1), config).history
+
+    _, plain = run(0)
+    model, warmed = run(3)
+    assert [h["val_zero_queries"] for h in plain] == [1.0] * 6  # collapsed throughout
+    assert "shrink_factor" not in plain[0]
+    assert [h["shrink_factor"] for h in warmed] == pytest.approx([0, 1 / 3, 2 / 3, 1, 1, 1])
+    assert warmed[-1]["val_zero_queries"] == 0.0  # validated at the full lambda, every query addressed
+    assert warmed[-1]["val_loss"] < 0.2 * plain[-1]["val_loss"]
+    assert model.memory.shrink_threshold == pytest.approx(0.025)  # the schedule never leaks into the model
+
+
+def test_shrink_warmup_factor_and_restore():
+    from memae.training.trainer import shrink_warmup, shrink_warmup_factor
+
+    assert [shrink_warmup_factor(e, 4) for e in range(6)] == [0, 0.25, 0.5, 0.75, 1, 1]
+    assert shrink_warmup_factor(0, 0) == 1.0
+    model = build_model("digits", "memae", shrink_threshold=0.01)
+    with pytest.raises(RuntimeError), shrink_warmup(model, 0.5):
+        assert model.memory.shrink_threshold == pytest.approx(0.005)
+        raise RuntimeError("interrupted")
+    assert model.memory.shrink_threshold == pytest.approx(0.01)  # restored even on error
+    with pytest.raises(ConfigError, match="shrink_warmup_epochs"):
+        TrainConfig(shrink_warmup_epochs=-1).validate()

@@ -6,6 +6,9 @@ import os
 import csv
 import importlib.util
 import json
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,7 @@ import torch
 from memae.cli.main import main as memae_main
 from memae.cli.video import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
+from memae.io import claim
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
 from memae.experiments.video import (
     VideoExperimentConfig,
@@ -145,6 +149,18 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path):
     again = json.loads((unit / "metrics.json").read_text())
     assert again["auc"] == pytest.approx(first["auc"], abs=1e-9) and again["epochs"] == 1
     assert len(list(out.iterdir())) == 1  # no new run folder
+
+    # Two processes on one run: a unit locked by a live process is left to it and the table waits for it.
+    (unit / "metrics.json").unlink()
+    (run_dir / ".memae-seed1.lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")  # we are alive
+    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    assert "memae-seed1: being trained by another process, skipping" in (run_dir / "log.txt").read_text()
+    assert not (unit / "metrics.json").exists()
+    assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar"]
+    (run_dir / ".memae-seed1.lock").unlink()  # the other process ended
+    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar", "memae"]
+    assert not list(run_dir.glob(".*.lock"))
 
 
 def test_reproduce_errors_are_one_line(bench, tmp_path, capsys):
@@ -333,3 +349,17 @@ def test_fig7_quick_varies_the_memory_size(bench, tmp_path):
     assert (run_dir / "memae-N20-seed1" / "best.pt").is_file() and (run_dir / "fig7_memory_size.png").is_file()
     state = torch.load(run_dir / "memae-N50-seed1" / "best.pt", weights_only=True)
     assert state["model_config"]["num_slots"] == 50 and state["model"]["memory.memory"].shape[0] == 50
+
+
+def test_claim_is_exclusive_and_takes_over_a_dead_process_lock(tmp_path):
+    lock = tmp_path / ".unit.lock"
+    with claim(lock) as first:
+        assert first and lock.is_file()
+        with claim(lock) as second:
+            assert not second  # held by a live process (this one)
+    assert not lock.exists()  # released
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(f"{socket.gethostname()} {dead.pid}\n")
+    with claim(lock) as taken:
+        assert taken and lock.read_text().split()[1] == str(os.getpid())

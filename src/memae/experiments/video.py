@@ -44,7 +44,7 @@ from torch.utils.data import Dataset, Subset
 from ..config import _build, apply_overrides, new_run_dir, read_yaml
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_benchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
-from ..io import write_json, write_text
+from ..io import claim, write_json, write_text
 from ..models import VARIANTS, MemAE, build_model
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
@@ -319,9 +319,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
         f"batch {train_config.batch_size}, lr {train_config.lr:g}")
     result = train(model, data.train, data.val, train_config, unit_dir, resume=resume,
                    run_config={**config.to_dict(), "unit": asdict(unit)},
-                   on_epoch=lambda r: log(f"{unit.key}: epoch {int(r['epoch']) + 1}/{train_config.epochs}: train loss "
-                                         f"{r['train_loss']:.5f} (rec {r['train_rec']:.5f}, entropy "
-                                         f"{r['train_entropy']:.4f}), val {r['val_loss']:.5f}, {r['seconds']:.0f} s"))
+                   on_epoch=lambda r: log(_epoch_line(unit.key, train_config.epochs, r)))
     # train() has left the model with the weights of the best validation epoch
     device = resolve_device(config.train.device)
     tic = time.perf_counter()
@@ -356,6 +354,16 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
 # ----------------------------------------------------------------------------------------------------------------
 # Entry point
 # ----------------------------------------------------------------------------------------------------------------
+
+
+def _epoch_line(key: str, epochs: int, r: dict[str, float]) -> str:
+    line = (f"{key}: epoch {int(r['epoch']) + 1}/{epochs}: train loss {r['train_loss']:.5f} (rec {r['train_rec']:.5f}, "
+            f"entropy {r['train_entropy']:.4f}), val {r['val_loss']:.5f}")
+    if "val_zero_queries" in r:  # collapse diagnostics: queries whose weights all shrank to zero, slots in use
+        line += f", zero queries {100 * r['val_zero_queries']:.1f} %, slots used {100 * r['val_used_slots']:.1f} %"
+    if "shrink_factor" in r:
+        line += f", lambda x{r['shrink_factor']:.2f}"
+    return line + f", {r['seconds']:.0f} s"
 
 
 class _Log:
@@ -474,22 +482,35 @@ def main(args: argparse.Namespace) -> int:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
         raise
-    records = []
     for unit in units:
         unit_dir = run_dir / unit.key
-        done = unit_dir / "metrics.json"
-        if done.is_file():
+        if (unit_dir / "metrics.json").is_file():
             log(f"{unit.key}: already done, skipping")
-            records.append(json.loads(done.read_text(encoding="utf-8")))
             continue
-        try:
-            records.append(run_unit(config, data, unit, unit_dir, log))
-        except KeyboardInterrupt:
-            log(f"interrupted during {unit.key}; finished methods and the last completed epoch are kept: continue "
-                f"with 'memae reproduce {experiment} --resume {run_dir}'")
-            raise
+        # a unit another process is training (a second 'memae reproduce --resume RUN') is left to it
+        with claim(run_dir / f".{unit.key}.lock") as mine:
+            if not mine:
+                log(f"{unit.key}: being trained by another process, skipping")
+                continue
+            if (unit_dir / "metrics.json").is_file():  # finished while we waited for the lock
+                continue
+            try:
+                run_unit(config, data, unit, unit_dir, log)
+            except KeyboardInterrupt:
+                log(f"interrupted during {unit.key}; finished methods and the last completed epoch are kept: "
+                    f"continue with 'memae reproduce {experiment} --resume {run_dir}'")
+                raise
 
+    # the table holds every finished unit, also those another process trained
+    finished = [u for u in units if (run_dir / u.key / "metrics.json").is_file()]
+    records = [json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")) for u in finished]
+    if len(finished) < len(units):
+        log(f"{len(units) - len(finished)} of {len(units)} units are not finished (another process is training them); "
+            f"the table so far has {len(finished)}; it is rewritten when the last process ends")
+    units = finished
     seconds = time.perf_counter() - tic
+    if not records:
+        return 0
     _write_results(run_dir, experiment, config, data, records, command, seconds)
     _figures(run_dir, experiment, config, data, units, records, log)
     log(f"done in {seconds / 60:.1f} min; results in {run_dir / 'results.md'}")

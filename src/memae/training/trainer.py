@@ -8,13 +8,14 @@ shows progress.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,12 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, Te
 from tqdm.auto import tqdm
 
 from ..errors import CheckpointError, ConfigError, DataError
+from ..memory import MemoryModule
 from .checkpoint import load_checkpoint, save_checkpoint
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
-__all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset"]
+__all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset", "shrink_warmup",
+           "shrink_warmup_factor"]
 
 
 @dataclass
@@ -45,6 +48,11 @@ class TrainConfig:
     device: str = "auto"  # auto: CUDA when present, else CPU
     num_workers: int = 0
     progress: bool = True
+    # Hard shrinkage ramps up from 0 to its lambda over this many epochs (0 = the paper: full lambda from the start).
+    # Why: with a fresh memory almost every attention weight lies below lambda (a 2000-slot softmax starts near
+    # 1/2000 < 0.0025), so shrinkage zeroes whole queries, their gradient vanishes and training stalls for epochs.
+    # Validation and the finished model always use the full lambda.
+    shrink_warmup_epochs: int = 0
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -53,6 +61,8 @@ class TrainConfig:
             raise ConfigError(f"train.batch_size must be >= 1, got {self.batch_size}")
         if not self.lr > 0:
             raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        if self.shrink_warmup_epochs < 0:
+            raise ConfigError(f"train.shrink_warmup_epochs must be >= 0, got {self.shrink_warmup_epochs}")
 
 
 @dataclass
@@ -160,7 +170,10 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         tic = time.perf_counter()
         loader = _train_loader(train_set, config, epoch, sampler)
-        train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
+        with shrink_warmup(model, shrink_warmup_factor(epoch, config.shrink_warmup_epochs)) as factor:
+            train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
+        if config.shrink_warmup_epochs and any(m.shrink_threshold > 0 for m in _memories(model)):
+            train_stats["shrink_factor"] = factor
         val_stats = _validation(model, val_set, config, info, device) if val_set is not None else {"val_loss": math.nan}
         val_loss = val_stats["val_loss"]
         record = {"epoch": epoch, **train_stats, **val_stats, "seconds": time.perf_counter() - tic}
@@ -189,6 +202,29 @@ def train(
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
+
+
+def shrink_warmup_factor(epoch: int, warmup_epochs: int) -> float:
+    """Share of lambda used in (0-based) ``epoch``: ``epoch / warmup_epochs``, capped at 1 (always 1 without warm-up)."""
+    return 1.0 if warmup_epochs <= 0 else min(1.0, epoch / warmup_epochs)
+
+
+def _memories(model: nn.Module) -> list[MemoryModule]:
+    return [m for m in model.modules() if isinstance(m, MemoryModule)]
+
+
+@contextlib.contextmanager
+def shrink_warmup(model: nn.Module, factor: float) -> Iterator[float]:
+    """Scale the shrink threshold of every memory in ``model`` by ``factor`` inside the block, restore it after."""
+    memories = _memories(model)
+    saved = [m.shrink_threshold for m in memories]
+    try:
+        for m, lam in zip(memories, saved):
+            m.shrink_threshold = lam * factor
+        yield factor
+    finally:
+        for m, lam in zip(memories, saved):
+            m.shrink_threshold = lam
 
 
 def _train_loader(train_set: Dataset, config: TrainConfig, epoch: int, sampler: DistributedSampler | None) -> DataLoader:
