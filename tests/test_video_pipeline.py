@@ -117,7 +117,7 @@ def test_validation_split_takes_the_end_of_each_training_video():
 # ------------------------------------------------------------------------------------------------------------------
 
 
-def test_table2_quick_end_to_end_and_resume(bench, tmp_path):
+def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     out, cache = tmp_path / "runs", tmp_path / "cache"
     argv = ["reproduce", "table2", "--data-root", str(bench), "--preset", "cpu", "--quick", "--device", "cpu",
             "--out", str(out), "--set", f"data.cache_dir={cache}", "--set", "data.clip_len=8",
@@ -146,6 +146,7 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path):
     assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
     log = (run_dir / "log.txt").read_text()
     assert "ae-seed1: already done" in log and "memae-seed1: resuming" in log
+    assert f"memae reproduce table2 --resume {run_dir}\n" in log  # the run's config holds the rest
     again = json.loads((unit / "metrics.json").read_text())
     assert again["auc"] == pytest.approx(first["auc"], abs=1e-9) and again["epochs"] == 1
     assert len(list(out.iterdir())) == 1  # no new run folder
@@ -161,6 +162,18 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path):
     assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar", "memae"]
     assert not list(run_dir.glob(".*.lock"))
+
+    # Table 4 takes AE and MemAE from this Table 2 run when every setting matches, and refuses when one differs.
+    out4 = tmp_path / "table4"
+    argv4 = [a if a != str(out) else str(out4) for a in argv]
+    argv4[1] = "table4"
+    assert memae_main(argv4 + ["--methods", "ae,memae", "--reuse", str(run_dir)]) == 0
+    (run4,) = out4.iterdir()
+    log4 = (run4 / "log.txt").read_text()
+    assert "ae-seed1: reused from" in log4 and "memae-seed1: reused from" in log4 and "seed1: training" not in log4
+    assert json.loads((run4 / "memae-seed1" / "metrics.json").read_text())["auc"] == again["auc"]
+    assert memae_main(argv4 + ["--methods", "ae", "--reuse", str(run_dir), "--set", "train.lr=0.5"]) == 1
+    assert "differs in train.lr" in capsys.readouterr().err
 
 
 def test_reproduce_errors_are_one_line(bench, tmp_path, capsys):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 
 EXPERIMENTS = {
     "table1": ("memae.experiments.table1", "Table 1: one-class MNIST / CIFAR-10 / image folders, all methods"),
@@ -34,6 +34,8 @@ def add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="a smoke run: few classes/seeds/epochs")
     p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted reproduction in RUN_DIR")
+    p.add_argument("--reuse", metavar="RUN_DIR", help="video: take finished methods with the same config from "
+                   "another run (Table 4 shares AE and MemAE with Table 2)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the experiment's config")
     p.set_defaults(func=lambda args: reproduce(args))
@@ -42,5 +44,7 @@ def add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
 def reproduce(args: argparse.Namespace) -> int:
     if args.experiment not in EXPERIMENTS:
         raise UnknownNameError(f"unknown experiment {args.experiment!r}; choose one of {', '.join(EXPERIMENTS)}")
+    if getattr(args, "reuse", None) and args.experiment not in ("table2", "table4", "fig7"):
+        raise ConfigError(f"--reuse is for the video experiments (table2, table4, fig7), not {args.experiment}")
     module = importlib.import_module(EXPERIMENTS[args.experiment][0])
     return int(module.main(args) or 0)

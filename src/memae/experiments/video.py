@@ -381,6 +381,32 @@ class _Log:
         tqdm.write(line, file=sys.stderr)
 
 
+def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, units: list[Unit], log) -> None:
+    """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
+    if not (source / "config.yaml").is_file():
+        raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
+    theirs = load_video_config(source / "config.yaml").to_dict()
+    ours = config.to_dict()
+    differ = sorted(f"{section}.{key}" for section, values in ours.items() if isinstance(values, dict)
+                    for key, value in values.items() if theirs.get(section, {}).get(key) != value)
+    if differ:
+        raise ConfigError(f"cannot reuse {source}: its config differs in {', '.join(differ)}; results trained with "
+                          f"other settings would not be comparable")
+    for unit in units:
+        done, target = source / unit.key / "metrics.json", run_dir / unit.key
+        if not done.is_file() or (target / "metrics.json").exists():
+            continue
+        with claim(run_dir / f".{unit.key}.lock") as mine:
+            if not mine:  # another process is training it here
+                continue
+            partial = run_dir / f".{unit.key}.reuse"
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(source / unit.key, partial)
+            shutil.rmtree(target, ignore_errors=True)  # an unfinished attempt of our own
+            partial.rename(target)
+            log(f"{unit.key}: reused from {source} (same config)")
+
+
 def _split_list(text: str | None, cast=str) -> list[Any] | None:
     if not text:
         return None
@@ -393,13 +419,14 @@ def _split_list(text: str | None, cast=str) -> list[Any] | None:
 def _command_line(args: argparse.Namespace) -> str:
     """The ``memae reproduce`` command equivalent to ``args`` (independent of how it was launched)."""
     parts = ["memae", "reproduce", args.experiment]
+    resuming = bool(getattr(args, "resume", None))  # the run's own config holds everything else
     for flag, attr in (("--dataset", "dataset"), ("--data-root", "data_root"), ("--preset", "preset"),
                        ("--methods", "methods"), ("--seeds", "seeds"), ("--epochs", "epochs"),
-                       ("--device", "device"), ("--out", "out"), ("--resume", "resume")):
+                       ("--device", "device"), ("--out", "out"), ("--resume", "resume"), ("--reuse", "reuse")):
         value = getattr(args, attr, None)
-        if value not in (None, ""):
+        if value not in (None, "") and (not resuming or attr in ("resume", "reuse")):
             parts += [flag, str(value)]
-    if getattr(args, "quick", False):
+    if getattr(args, "quick", False) and not resuming:
         parts.append("--quick")
     for item in getattr(args, "overrides", None) or []:
         parts += ["--set", item]
@@ -482,6 +509,8 @@ def main(args: argparse.Namespace) -> int:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
         raise
+    if getattr(args, "reuse", None):
+        _reuse_units(Path(args.reuse), run_dir, config, units, log)
     for unit in units:
         unit_dir = run_dir / unit.key
         if (unit_dir / "metrics.json").is_file():
