@@ -167,8 +167,9 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     out4 = tmp_path / "table4"
     argv4 = [a if a != str(out) else str(out4) for a in argv]
     argv4[1] = "table4"
-    assert memae_main(argv4 + ["--methods", "ae,memae", "--reuse", str(run_dir)]) == 0
+    assert memae_main(argv4 + ["--methods", "memae,ae", "--reuse", str(run_dir)]) == 0
     (run4,) = out4.iterdir()
+    assert [r["method"] for r in csv.DictReader(open(run4 / "results.csv"))] == ["ae", "memae"]  # the paper's order
     log4 = (run4 / "log.txt").read_text()
     assert "ae-seed1: reused from" in log4 and "memae-seed1: reused from" in log4 and "seed1: training" not in log4
     assert json.loads((run4 / "memae-seed1" / "metrics.json").read_text())["auc"] == again["auc"]

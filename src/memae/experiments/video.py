@@ -532,6 +532,8 @@ def main(args: argparse.Namespace) -> int:
 
     # the table holds every finished unit, also those another process trained
     finished = [u for u in units if (run_dir / u.key / "metrics.json").is_file()]
+    canonical = list(METHODS[experiment]) + [m for m in VARIANTS if m not in METHODS[experiment]]
+    finished.sort(key=lambda u: (canonical.index(u.method), u.num_slots or 0, u.seed))  # the paper's row order
     records = [json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")) for u in finished]
     if len(finished) < len(units):
         log(f"{len(units) - len(finished)} of {len(units)} units are not finished (another process is training them); "
