@@ -34,8 +34,9 @@ def add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="a smoke run: few classes/seeds/epochs")
     p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted reproduction in RUN_DIR")
-    p.add_argument("--reuse", metavar="RUN_DIR", help="video: take finished methods with the same config from "
-                   "another run (Table 4 shares AE and MemAE with Table 2)")
+    p.add_argument("--reuse", metavar="RUN_DIR", action="append", default=[],
+                   help="video: take finished methods with the same config from another run (Table 4 shares AE and "
+                   "MemAE with Table 2); repeat to merge several runs")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the experiment's config")
     p.set_defaults(func=lambda args: reproduce(args))

@@ -424,8 +424,10 @@ def _command_line(args: argparse.Namespace) -> str:
                        ("--methods", "methods"), ("--seeds", "seeds"), ("--epochs", "epochs"),
                        ("--device", "device"), ("--out", "out"), ("--resume", "resume"), ("--reuse", "reuse")):
         value = getattr(args, attr, None)
-        if value not in (None, "") and (not resuming or attr in ("resume", "reuse")):
-            parts += [flag, str(value)]
+        if value in (None, "", []) or (resuming and attr not in ("resume", "reuse")):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            parts += [flag, str(item)]
     if getattr(args, "quick", False) and not resuming:
         parts.append("--quick")
     for item in getattr(args, "overrides", None) or []:
@@ -509,8 +511,8 @@ def main(args: argparse.Namespace) -> int:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
         raise
-    if getattr(args, "reuse", None):
-        _reuse_units(Path(args.reuse), run_dir, config, units, log)
+    for source in getattr(args, "reuse", None) or []:
+        _reuse_units(Path(source), run_dir, config, units, log)
     for unit in units:
         unit_dir = run_dir / unit.key
         if (unit_dir / "metrics.json").is_file():
@@ -627,7 +629,8 @@ def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig
         f"- model: paper 3D-conv network, width x{m.width:g}; memory N={m.num_slots}, lambda={m.shrink_threshold}, "
         f"{m.similarity} similarity, alpha={m.entropy_weight:g}",
         f"- training: Adam lr {t.lr:g}, batch {t.batch_size}, {t.epochs} epochs, seed(s) "
-        f"{sorted({r['seed'] for r in records})}, device {t.device}; best epoch by validation MSE",
+        f"{sorted({r['seed'] for r in records})}, device {t.device}; best epoch by validation MSE"
+        + (f"; lambda ramped up from 0 over {t.shrink_warmup_epochs} epochs" if t.shrink_warmup_epochs else ""),
         f"- scoring: per-clip {'mean absolute' if c.score.error == 'mae' else 'mean squared'} residual "
         f"({c.score.error}), {c.score.mode} mode, test stride {d.test_stride}",
         "", "## Reproduce", "", f"```\n{command}\n```", "",
