@@ -175,6 +175,7 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert json.loads((run4 / "memae-seed1" / "metrics.json").read_text())["auc"] == again["auc"]
     assert memae_main(argv4 + ["--methods", "ae", "--reuse", str(run_dir), "--set", "train.lr=0.5"]) == 1
     assert "differs in train.lr" in capsys.readouterr().err
+    assert len(list(out4.iterdir())) == 1  # the refused run left no folder behind
 
 
 def test_reproduce_errors_are_one_line(bench, tmp_path, capsys):

@@ -381,6 +381,9 @@ class _Log:
         tqdm.write(line, file=sys.stderr)
 
 
+NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size"}  # do not change results
+
+
 def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, units: list[Unit], log) -> None:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
@@ -388,7 +391,8 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
     theirs = load_video_config(source / "config.yaml").to_dict()
     ours = config.to_dict()
     differ = sorted(f"{section}.{key}" for section, values in ours.items() if isinstance(values, dict)
-                    for key, value in values.items() if theirs.get(section, {}).get(key) != value)
+                    for key, value in values.items()
+                    if theirs.get(section, {}).get(key) != value and f"{section}.{key}" not in NOT_RESULT_KEYS)
     if differ:
         raise ConfigError(f"cannot reuse {source}: its config differs in {', '.join(differ)}; results trained with "
                           f"other settings would not be comparable")
@@ -506,13 +510,13 @@ def main(args: argparse.Namespace) -> int:
             "consider --preset cpu")
 
     try:
+        for source in getattr(args, "reuse", None) or []:
+            _reuse_units(Path(source), run_dir, config, units, log)
         data = build_video_data(config, log)
     except BaseException:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
         raise
-    for source in getattr(args, "reuse", None) or []:
-        _reuse_units(Path(source), run_dir, config, units, log)
     for unit in units:
         unit_dir = run_dir / unit.key
         if (unit_dir / "metrics.json").is_file():
