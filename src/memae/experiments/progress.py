@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import write_json
-from .runner import write_csv
+from .runner import git_commit, write_csv
 
 __all__ = ["RunLog", "remember_args", "run_commits"]
 
@@ -24,8 +24,6 @@ def remember_args(args: argparse.Namespace, run_dir: Path) -> argparse.Namespace
     for key in ARG_KEYS:
         if getattr(args, key, None) in (None, [], False) and key in stored:
             setattr(args, key, stored[key])
-    from .runner import git_commit
-
     # the code that ran: one commit per invocation (a resumed run may span several)
     commits = list(stored.get("commits", [])) + [git_commit()]
     write_json(path, {**{key: getattr(args, key, None) for key in ARG_KEYS}, "commits": commits})

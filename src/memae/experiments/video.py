@@ -527,7 +527,7 @@ def main(args: argparse.Namespace) -> int:
             if not mine:
                 log(f"{unit.key}: being trained by another process, skipping")
                 continue
-            if (unit_dir / "metrics.json").is_file():  # finished while we waited for the lock
+            if (unit_dir / "metrics.json").is_file():  # another process finished it between our check and the claim
                 continue
             try:
                 run_unit(config, data, unit, unit_dir, log)

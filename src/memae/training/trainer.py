@@ -170,7 +170,8 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         tic = time.perf_counter()
         loader = _train_loader(train_set, config, epoch, sampler)
-        with shrink_warmup(model, shrink_warmup_factor(epoch, config.shrink_warmup_epochs)) as factor:
+        factor = shrink_warmup_factor(epoch, config.shrink_warmup_epochs)
+        with shrink_warmup(model, factor):
             train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
         if config.shrink_warmup_epochs and any(m.shrink_threshold > 0 for m in _memories(model)):
             train_stats["shrink_factor"] = factor
@@ -214,14 +215,14 @@ def _memories(model: nn.Module) -> list[MemoryModule]:
 
 
 @contextlib.contextmanager
-def shrink_warmup(model: nn.Module, factor: float) -> Iterator[float]:
+def shrink_warmup(model: nn.Module, factor: float) -> Iterator[None]:
     """Scale the shrink threshold of every memory in ``model`` by ``factor`` inside the block, restore it after."""
     memories = _memories(model)
     saved = [m.shrink_threshold for m in memories]
     try:
         for m, lam in zip(memories, saved):
             m.shrink_threshold = lam * factor
-        yield factor
+        yield
     finally:
         for m, lam in zip(memories, saved):
             m.shrink_threshold = lam
