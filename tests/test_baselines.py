@@ -24,6 +24,7 @@ from memae.baselines import (
     DSEBMDetector,
     KDEDetector,
     OneClassSVMDetector,
+    PCADetector,
     PixelCNNDetector,
     VAEDetector,
     list_baselines,
@@ -141,8 +142,8 @@ def test_untrained_pixelcnn_is_at_chance(images):
 
 # ----------------------------------------------------------------------------------------------- registry & sklearn
 def test_registry_lists_the_papers_baselines():
-    assert list_baselines() == ["ocsvm", "kde", "vae", "dsebm", "pixelcnn", "dagmm"]
-    expected = [OneClassSVMDetector, KDEDetector, VAEDetector, DSEBMDetector, PixelCNNDetector, DAGMMDetector]
+    assert list_baselines() == ["ocsvm", "kde", "pca", "vae", "dsebm", "pixelcnn", "dagmm"]
+    expected = [OneClassSVMDetector, KDEDetector, PCADetector, VAEDetector, DSEBMDetector, PixelCNNDetector, DAGMMDetector]
     assert [BASELINES[n] for n in list_baselines()] == expected
     assert isinstance(make_baseline("kde", cv=4), KDEDetector)
 
@@ -303,3 +304,49 @@ def test_pixelcnn_is_autoregressive():
     order = torch.arange(36).view(6, 6)
     assert not seen[order >= order[i, j]].any()  # the pixel itself and everything after it: no influence
     assert seen[order < order[i, j]].any()
+
+
+# --------------------------------------------------------------------------------- raw vs PCA, the pca baseline
+def _one_class_images(seed: int = 0):
+    """Normals: smooth blobs in the top half; anomalies: the same plus a bright patch in the bottom half."""
+    rng = np.random.default_rng(seed)
+    def blobs(n):
+        x = np.zeros((n, 1, 8, 8), np.float32)
+        x[:, 0, :4, :] = rng.random((n, 1, 1)) * np.linspace(0, 1, 8)[None, None, :] + 0.05 * rng.random((n, 4, 8))
+        return x
+    normal, anomalies = blobs(200), blobs(30)
+    anomalies[:, 0, 5:7, 2:6] += 0.5 + 0.2 * rng.random((30, 2, 4))
+    test = np.concatenate([blobs(60), anomalies])
+    return normal, test, np.r_[np.zeros(60), np.ones(30)]
+
+
+def test_pca_reconstruction_error_finds_what_the_normal_subspace_misses():
+    train, test, labels = _one_class_images()
+    detector = PCADetector(n_components=0.9).fit(train)
+    assert 1 <= detector.n_components_ < 64
+    assert roc_auc_score(labels, detector.score_samples(test)) > 0.95
+    assert PCADetector(n_components=3).fit(train).n_components_ == 3
+    with pytest.raises(ConfigError, match="n_components must be"):
+        PCADetector(n_components=1.5).fit(train)
+
+
+def test_ocsvm_and_kde_run_on_raw_inputs_by_default_and_pca_stays_an_option():
+    train, test, _ = _one_class_images()
+    for cls in (OneClassSVMDetector, KDEDetector):
+        assert cls().get_params()["pca_components"] is None
+        raw = cls().fit(train)
+        assert raw.pca_ is None and raw._transform(test).shape == (len(test), 64)
+        reduced = cls(pca_components=5).fit(train)
+        assert reduced._transform(test).shape == (len(test), 5)
+
+
+def test_table_baseline_settings_come_from_yaml_and_use_raw_pixels():
+    from memae.experiments import table1, table3
+    from memae.experiments.runner import load_baseline_params
+
+    for method in ("ocsvm", "kde"):
+        assert "pca_components" not in load_baseline_params(table1.BASELINES_CONFIG, method)
+    assert load_baseline_params(table1.BASELINES_CONFIG, "pca") == {"n_components": 0.9}
+    assert load_baseline_params(table3.BASELINES_CONFIG, "dagmm")["epochs"] == 10
+    with pytest.raises(ConfigError, match="has no settings for baseline 'nope'"):
+        load_baseline_params(table1.BASELINES_CONFIG, "nope")

@@ -28,8 +28,8 @@ def test_table1_quick_on_digits_with_every_method(tmp_path, capsys):
         assert (run / name).is_file(), name
     rows = list(csv.DictReader(open(run / "runs.csv")))
     methods = {r["method"] for r in rows}
-    assert methods == {"ocsvm", "kde", "vae", "pixelcnn", "dsebm", "ae", "memae-nonspar", "memae", "memae-memscore"}
-    assert len(rows) == 9 * 2  # two classes, one seed
+    assert methods == {"ocsvm", "kde", "pca", "vae", "pixelcnn", "dsebm", "ae", "memae-nonspar", "memae", "memae-memscore"}
+    assert len(rows) == 10 * 2  # two classes, one seed
     assert all(0.0 <= float(r["roc_auc"]) <= 1.0 for r in rows)
     text = (run / "results.md").read_text()
     assert "command:" in text and "commit:" in text and "wall time" in text
@@ -119,3 +119,35 @@ def test_table3_needs_a_data_root(capsys):
 def test_reproduce_errors(tmp_path, capsys, args, message):
     assert main([*args, "--out", str(tmp_path)]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_kdd_protocols_split_as_their_sources_do(tmp_path):
+    from memae.data.experiment import kdd_experiment_data
+    from memae.data.kdd import load_kddcup99
+    from memae.errors import ConfigError
+
+    write_kdd(tmp_path / "kddcup.data_10_percent.gz", n=400)
+    raw = load_kddcup99(tmp_path)
+    attacks, anomalies = int((~raw.is_anomaly).sum()), int(raw.is_anomaly.sum())
+    paper = kdd_experiment_data(raw, 0, 0.1, "paper")
+    assert paper.info["n_test"] == raw.n_rows - raw.n_rows // 2  # the other half of ALL rows
+    code = kdd_experiment_data(raw, 0, 0.1, "dagmm-code")
+    # half of the attacks train (10 % of them held out); the rest plus every normal. row is the test set
+    assert code.info["n_train"] + code.info["n_val"] == attacks // 2
+    assert code.info["n_test"] == attacks - attacks // 2 + anomalies
+    assert int(code.test_labels.sum()) == anomalies
+    with pytest.raises(ConfigError, match="data.protocol must be one of paper, dagmm-code"):
+        kdd_experiment_data(raw, 0, 0.1, "nsl")
+
+
+def test_table3_dagmm_code_protocol_with_label_free_selection(tmp_path, capsys):
+    write_kdd(tmp_path / "kdd" / "kddcup.data_10_percent.gz")
+    args = ["reproduce", "table3", "--data-root", str(tmp_path / "kdd"), "--quick", "--methods", "pca,memae",
+            "--seeds", "0", "--set", "train.batch_size=32", "--set", "data.protocol=dagmm-code",
+            "--out", str(tmp_path / "runs")]
+    assert main(args) == 0, capsys.readouterr().err
+    run = only_run(tmp_path / "runs")
+    text = (run / "results.md").read_text()
+    assert "protocol `dagmm-code`" in text and "train.select=separation" in text and "transductive" in text
+    rows = list(csv.DictReader(open(run / "runs.csv")))
+    assert float(next(r for r in rows if r["method"] == "pca")["f1"]) > 0.8

@@ -1,5 +1,6 @@
 """The paper's architectures round-trip their input sizes; variants switch the right parts on and off."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -101,11 +102,13 @@ def test_custom_encoder_decoder():
 
 def test_decode_slots_gives_one_image_per_slot():
     model = build_model("mnist", "memae").eval()
-    images = model.decode_slots([0, 5, 7], latent_shape=(64, 4, 4))
+    images = model.decode_slots([0, 5, 7], latent_shape=(64, 2, 2))
     assert images.shape == (3, 1, 28, 28)
     per_position = build_model("mnist", "memae", flatten_latent=False).eval()
     assert per_position.memory.dim == 64
-    assert per_position.decode_slots([1], latent_shape=(64, 4, 4)).shape == (1, 1, 28, 28)
+    assert per_position.decode_slots([1], latent_shape=(64, 2, 2)).shape == (1, 1, 28, 28)
+    coded = build_model("mnist", "memae", code_dim=16).eval()
+    assert coded.decode_slots([1, 2], latent_shape=(16,)).shape == (2, 1, 28, 28)
     flat = build_model("digits", "memae").eval()
     assert flat.decode_slots([1, 2], latent_shape=(32, 2, 2)).shape == (2, 1, 8, 8)
 
@@ -139,3 +142,45 @@ def test_registry_lists():
     assert set(list_architectures()) >= {"mnist", "cifar10", "video", "kdd"}
     assert list_variants() == ["ae", "ae-l1", "memae-nonspar", "memae-noshrink", "memae-noentropy", "memae"]
     assert all(arch.description for arch in ARCHITECTURES.values())
+
+
+# ------------------------------------------------------------------------ padding, code_dim, activations (issue 10)
+@pytest.mark.parametrize(
+    "architecture, options, code_numbers",
+    [
+        ("mnist", {}, 64 * 2 * 2),  # the paper's text: no padding, 28 -> 14 -> 6 -> 2
+        ("mnist", {"padding": "same"}, 64 * 4 * 4),  # k // 2 padding: more numbers than the 784 pixels
+        ("cifar10", {}, 256),  # 32 -> 15 -> 7 -> 3 -> 1
+        ("mnist", {"code_dim": 32}, 32),
+        ("cifar10", {"code_dim": 64}, 64),
+    ],
+)
+def test_image_code_size_follows_padding_and_code_dim(architecture, options, code_numbers):
+    for variant in ("ae", "memae"):
+        model = build_model(architecture, variant, **options).eval()
+        x = torch.rand(2, *model.input_shape)
+        assert model.encode(x)[0].numel() == code_numbers
+        assert model(x).reconstruction.shape == x.shape
+    assert build_model(architecture, "memae", **options).memory.dim == code_numbers  # one query per image
+
+
+def test_code_dim_is_shared_by_ae_and_memae_and_the_deep_baselines():
+    from memae.baselines import make_baseline
+
+    ae, memae = build_model("mnist", "ae", code_dim=8), build_model("mnist", "memae", code_dim=8)
+    assert [p.shape for p in ae.encoder.parameters()] == [p.shape for p in memae.encoder.parameters()]
+    assert [p.shape for p in ae.decoder.parameters()] == [p.shape for p in memae.decoder.parameters()]
+    images = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32)
+    vae = make_baseline("vae", epochs=1, architecture="mnist", model_options={"code_dim": 8}).fit(images)
+    assert vae.module_.encoder[-1].out_features == 8  # the same linear code layer as the autoencoders
+
+
+def test_bad_padding_code_dim_and_activation_are_config_errors():
+    with pytest.raises(ConfigError, match="padding must be one of same, valid"):
+        build_model("mnist", padding="full")
+    for bad in (0, 2.5, "32", True):
+        with pytest.raises(ConfigError, match="code_dim must be a positive integer"):
+            build_model("mnist", code_dim=bad)
+    for architecture in ("mnist", "video", "digits", "kdd"):
+        with pytest.raises(ConfigError, match="activation 'tanhh' is not available"):
+            build_model(architecture, activation="tanhh")

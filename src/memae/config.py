@@ -29,12 +29,62 @@ import yaml
 
 from .errors import ConfigError
 from .io import write_text
-from .training.trainer import TrainConfig
 
 __all__ = [
-    "ModelSection", "DataSection", "ScoreSection", "ExperimentConfig",
+    "TrainConfig", "SELECT_CRITERIA", "ModelSection", "DataSection", "ScoreSection", "ExperimentConfig",
     "load_config", "config_from_dict", "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
 ]
+
+
+# How a training run chooses the epoch it keeps.  val_loss: lowest reconstruction loss on the validation split
+# (the authors' rule); last: the last epoch; separation: label-free, highest standardised gap between the mean log
+# score of the top `select_share` of the selection data and that of the rest (see memae.training.selection).
+SELECT_CRITERIA = ("val_loss", "last", "separation")
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings (paper defaults: Adam, lr 1e-4)."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 1e-4  # paper and authors' code
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0  # 0 = off
+    seed: int = 0
+    deterministic: bool = False  # torch.use_deterministic_algorithms; slower, bitwise repeatable
+    device: str = "auto"  # auto: CUDA when present, else CPU
+    num_workers: int = 0
+    progress: bool = True
+    # Hard shrinkage ramps up from 0 to its lambda over this many epochs (0 = the paper: full lambda from the start).
+    # Why: with a fresh memory almost every attention weight lies below lambda (a 2000-slot softmax starts near
+    # 1/2000 < 0.0025), so shrinkage zeroes whole queries, their gradient vanishes and training stalls for epochs.
+    # Validation and the finished model always use the full lambda.
+    shrink_warmup_epochs: int = 0
+    # Which epoch's weights the run keeps (see SELECT_CRITERIA).  "separation" reads no labels: the standardised gap
+    # between the mean log score of the top `select_share` of the selection data and that of the rest.
+    select: str = "val_loss"
+    select_share: float = 0.1  # share of the selection data assumed anomalous (the protocol's contamination)
+    # Selection data for "separation": "val" = the held-out validation split (unlabelled; for a contaminated training
+    # set it holds anomalies too), or "test" = the unlabelled test inputs (transductive; only where the protocol
+    # already reads the test scores, e.g. KDD's top-20 % threshold).
+    select_data: str = "val"
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise ConfigError(f"train.epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"train.batch_size must be >= 1, got {self.batch_size}")
+        if not self.lr > 0:
+            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
+        if self.shrink_warmup_epochs < 0:
+            raise ConfigError(f"train.shrink_warmup_epochs must be >= 0, got {self.shrink_warmup_epochs}")
+        if self.select not in SELECT_CRITERIA:
+            raise ConfigError(f"train.select must be one of {', '.join(SELECT_CRITERIA)}, got {self.select!r}")
+        if not 0 < self.select_share < 1:
+            raise ConfigError(f"train.select_share must be in (0, 1), got {self.select_share}")
+        if self.select_data not in ("val", "test"):
+            raise ConfigError(f"train.select_data must be val or test, got {self.select_data!r}")
 
 
 @dataclass
@@ -51,6 +101,7 @@ class DataSection:
     normal_class: int = 0  # one-class image protocol: this class is normal
     anomaly_fraction: float = 0.3  # share of anomalies in the test set (paper 4.1)
     val_fraction: float = 0.1  # held out from the training normals for best-epoch selection
+    protocol: str = "paper"  # kdd: paper (DAGMM's text) | dagmm-code (danieltan07/dagmm); see data.experiment
     label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
@@ -60,6 +111,8 @@ class DataSection:
             raise ConfigError(f"data.anomaly_fraction must be in (0, 1), got {self.anomaly_fraction}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.protocol not in ("paper", "dagmm-code"):
+            raise ConfigError(f"data.protocol must be paper or dagmm-code, got {self.protocol!r}")
 
 
 @dataclass

@@ -1,11 +1,11 @@
-"""The paper's baseline detectors (OC-SVM, KDE, VAE, DSEBM, PixelCNN, DAGMM) as scikit-learn style estimators.
+"""The paper's baseline detectors (OC-SVM, KDE, VAE, DSEBM, PixelCNN, DAGMM) and PCA reconstruction error as scikit-learn style estimators.
 
 Each has ``fit(X, X_val=None)`` on normal data only and ``score_samples(X)`` (float64, higher = more anomalous);
 :func:`make_baseline` builds one by name.
 """
 
 from .base import BaseDetector, DeepDetector
-from .classic import KDEDetector, OneClassSVMDetector
+from .classic import KDEDetector, OneClassSVMDetector, PCADetector
 from .dagmm import DAGMMDetector
 from .dsebm import DSEBMDetector
 from .pixelcnn import PixelCNNDetector
@@ -14,5 +14,5 @@ from .vae import VAEDetector
 
 __all__ = [
     "BASELINES", "make_baseline", "list_baselines", "BaseDetector", "DeepDetector",
-    "OneClassSVMDetector", "KDEDetector", "VAEDetector", "DSEBMDetector", "PixelCNNDetector", "DAGMMDetector",
+    "OneClassSVMDetector", "KDEDetector", "PCADetector", "VAEDetector", "DSEBMDetector", "PixelCNNDetector", "DAGMMDetector",
 ]

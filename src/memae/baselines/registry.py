@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
 from .base import BaseDetector
-from .classic import KDEDetector, OneClassSVMDetector
+from .classic import KDEDetector, OneClassSVMDetector, PCADetector
 from .dagmm import DAGMMDetector
 from .dsebm import DSEBMDetector
 from .pixelcnn import PixelCNNDetector
@@ -22,6 +22,7 @@ __all__ = ["BASELINES", "make_baseline", "list_baselines", "BaseDetector"]
 BASELINES: dict[str, type[BaseDetector]] = {
     "ocsvm": OneClassSVMDetector,
     "kde": KDEDetector,
+    "pca": PCADetector,
     "vae": VAEDetector,
     "dsebm": DSEBMDetector,
     "pixelcnn": PixelCNNDetector,

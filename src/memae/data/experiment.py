@@ -116,7 +116,7 @@ def _table_data(data, seed: int) -> ExperimentData:
     if data.dataset == "kdd":
         from .kdd import load_kddcup99
 
-        return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction)
+        return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction, data.protocol)
     from .tables import TablePreprocessor, read_table
 
     frame, labels, _ = read_table(data.root, data.label_column)
@@ -138,20 +138,45 @@ def _table_data(data, seed: int) -> ExperimentData:
                           [str(i) for i in test_rows])
 
 
-def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1) -> ExperimentData:
-    """The DAGMM/MemAE protocol on loaded KDD data: 50 % of rows at random for training, of which only the normal
-    class (attacks) is used; 10 % of those are held out for validation; the other 50 % is the test set."""
+KDD_PROTOCOLS = ("paper", "dagmm-code")
+
+
+def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1, protocol: str = "paper") -> ExperimentData:
+    """KDDCUP99 split by one of two protocols (``normal.`` rows are the anomalies in both).
+
+    ``paper`` (the DAGMM paper's text, followed by MemAE): 50 % of all rows at random for training, of which only the
+    normal class (attacks) is used; the other 50 % is the test set; min-max scaling fitted on the training rows.
+
+    ``dagmm-code`` (``danieltan07/dagmm``, the source of the shared ``kdd_cup.npz``): a random half of the attack rows
+    for training; the test set is the other half plus every ``normal.`` row (about 1/3 anomalies); min-max scaling
+    fitted on all attack rows.  Its threshold also differs (see ``memae.experiments.table3``).
+
+    In both, ``val_fraction`` of the training rows are held out for validation.
+    """
     from .kdd import KDDPreprocessor, kdd_split
 
     rng = np.random.default_rng(seed)
-    split = kdd_split(raw.n_rows, raw.is_anomaly, seed)
-    train_rows, val_rows = _holdout(rng, split.train_normal_idx, val_fraction)
-    pre = KDDPreprocessor().fit(raw, train_rows)
-    info = {"dataset": "kdd", "n_train": len(train_rows), "n_val": len(val_rows), "n_test": len(split.test_idx),
-            "n_features": len(pre.get_feature_names_out()), "test_anomaly_share": float(raw.is_anomaly[split.test_idx].mean())}
-    return ExperimentData(pre.transform(raw, train_rows), pre.transform(raw, val_rows), pre.transform(raw, split.test_idx),
-                          raw.is_anomaly[split.test_idx].copy(), "table", info, pre.state_dict(),
-                          [str(i) for i in split.test_idx])
+    if protocol == "paper":
+        split = kdd_split(raw.n_rows, raw.is_anomaly, seed)
+        train_pool, test_rows = split.train_normal_idx, split.test_idx
+        scale_rows = None
+    elif protocol == "dagmm-code":
+        attacks = np.flatnonzero(~raw.is_anomaly)
+        order = np.random.default_rng(seed).permutation(len(attacks))
+        half = len(attacks) // 2
+        train_pool = np.sort(attacks[order[:half]])
+        test_rows = np.sort(np.r_[attacks[order[half:]], np.flatnonzero(raw.is_anomaly)])
+        scale_rows = attacks
+    else:
+        raise ConfigError(f"data.protocol must be one of {', '.join(KDD_PROTOCOLS)}, got {protocol!r}")
+    train_rows, val_rows = _holdout(rng, train_pool, val_fraction)
+    pre = KDDPreprocessor().fit(raw, train_rows if scale_rows is None else scale_rows)
+    info = {"dataset": "kdd", "protocol": protocol, "n_train": len(train_rows), "n_val": len(val_rows),
+            "n_test": len(test_rows), "n_features": len(pre.get_feature_names_out()),
+            "test_anomaly_share": float(raw.is_anomaly[test_rows].mean())}
+    return ExperimentData(pre.transform(raw, train_rows), pre.transform(raw, val_rows), pre.transform(raw, test_rows),
+                          raw.is_anomaly[test_rows].copy(), "table", info, pre.state_dict(),
+                          [str(i) for i in test_rows])
 
 
 def _holdout(rng: np.random.Generator, rows: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import torch
 
 from ..config import ExperimentConfig, save_config
 from ..data.experiment import ExperimentData, build_experiment_data
+from ..errors import ConfigError
 from ..io import atomic_path, write_json
 from ..models import ARCHITECTURES, MemAE, build_model
 from ..scoring.metrics import detection_report, top_fraction_threshold
@@ -68,9 +69,10 @@ def fit_and_score(
     tic = time.perf_counter()
     model = model_for_data(config, data)
     model.check_input(torch.from_numpy(data.train[:1]))  # fail before training, with the fix in the message
+    select_data = data.test if config.train.select_data == "test" else None  # transductive: the protocol must allow it
     result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
-                   resume=resume, run_config=config.to_dict())
-    # train() ends with the weights of the best validation epoch, not the last epoch's
+                   resume=resume, run_config=config.to_dict(), select_data=select_data)
+    # train() ends with the weights of the selected epoch (train.select), not the last epoch's
     error, batch = config.score.error, config.score.batch_size
     info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
     val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,
@@ -112,6 +114,16 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
 
             plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
     return outcome
+
+
+def load_baseline_params(path: Path, method: str) -> dict[str, Any]:
+    """The settings of baseline ``method`` from a table's baseline YAML (a mapping ``method -> {param: value}``)."""
+    import yaml
+
+    params = (yaml.safe_load(Path(path).read_text()) or {}).get(method)
+    if params is None:
+        raise ConfigError(f"{path.name} has no settings for baseline {method!r}; add a '{method}: {{...}}' entry")
+    return dict(params)
 
 
 def current_dist_info() -> DistInfo:

@@ -28,28 +28,25 @@ from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstr
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
 from .progress import RunLog, remember_args, run_commits
-from .runner import fit_and_score, git_commit, machine_info, provenance, with_overrides, write_csv
+from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
+                     write_csv)
 
 CONFIGS = Path(__file__).with_name("configs")
 DATASETS = {"mnist": "table1_mnist.yaml", "fashion-mnist": "table1_mnist.yaml", "cifar10": "table1_cifar10.yaml",
             "digits": "table1_digits.yaml", "folder": "table1_mnist.yaml"}
 MEMAE_METHODS = {"ae": "AE", "memae-nonspar": "MemAE-nonSpar", "memae": "MemAE"}
-BASELINE_METHODS = {"ocsvm": "OC-SVM", "kde": "KDE", "vae": "VAE", "pixelcnn": "PixCNN", "dsebm": "DSEBM"}
+BASELINE_METHODS = {"ocsvm": "OC-SVM", "kde": "KDE", "pca": "PCA (memae)", "vae": "VAE", "pixelcnn": "PixCNN",
+                    "dsebm": "DSEBM"}
 EXTRA_METHODS = {"memae-memscore": "MemAE + memory distance (memae)"}
 NAMES = {**BASELINE_METHODS, **MEMAE_METHODS, **EXTRA_METHODS}
-DEFAULT_METHODS = ("ocsvm", "kde", "vae", "pixelcnn", "dsebm", "ae", "memae-nonspar", "memae")
+DEFAULT_METHODS = ("ocsvm", "kde", "pca", "vae", "pixelcnn", "dsebm", "ae", "memae-nonspar", "memae")
 PAPER = {  # mean AUC (MNIST, CIFAR-10), paper Table 1; baselines marked (?) in the notes come from summaries
     "ae": (0.9619, 0.5706), "memae-nonspar": (0.9725, 0.6058), "memae": (0.9751, 0.6088), "ocsvm": (0.9499, 0.5856),
     "kde": (0.8116, 0.5241), "vae": (0.9632, 0.5833), "pixelcnn": (0.6141, 0.5506), "dsebm": (0.9554, 0.6089),
 }
-# Baseline settings, fixed in advance (no test labels): see each detector's docstring for its own rules.
-BASELINE_PARAMS: dict[str, dict[str, Any]] = {
-    "ocsvm": {"nu": 0.1, "pca_components": 50},
-    "kde": {"pca_components": 50},
-    "vae": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
-    "dsebm": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
-    "pixelcnn": {"epochs": 1, "batch_size": 64, "lr": 1e-3},  # 1 epoch: ~2 min per class on one CPU core
-}
+BASELINES_CONFIG = CONFIGS / "table1_baselines.yaml"  # baseline settings, fixed in advance (no test labels)
+# Model options the deep baselines share with the autoencoders, so that every network has the same code.
+SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation")
 
 
 def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=(0, 1, 2),
@@ -95,7 +92,7 @@ def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DE
             if not figures_done and {"ae", "memae"} <= set(kept):
                 _figures(kept, data, run_dir, normal_class)
                 figures_done = True
-    return _report(log, methods, classes, seeds, run_dir, dataset)
+    return _report(log, methods, classes, seeds, run_dir, dataset, _setting(base))
 
 
 def _scores(method: str, config, data, seed: int, epochs: int | None):
@@ -104,11 +101,13 @@ def _scores(method: str, config, data, seed: int, epochs: int | None):
         return outcome.test_scores, outcome.model
     from ..baselines import make_baseline
 
-    params = dict(BASELINE_PARAMS[method])
+    params = load_baseline_params(BASELINES_CONFIG, method)
     if "epochs" in params and epochs is not None:
         params["epochs"] = epochs
     if method in ("vae", "dsebm"):
         params["architecture"] = config.model.architecture
+        shared = {k: v for k, v in config.model.options.items() if k in SHARED_MODEL_OPTIONS}
+        params["model_options"] = shared or None
     detector = make_baseline(method, random_state=seed, **params)
     return detector.fit(data.train, data.val).score_samples(data.test), None
 
@@ -143,7 +142,19 @@ def _figures(kept: dict[str, Any], data, run_dir: Path, normal_class: int) -> No
                          title=f"class {normal_class} normal: AE vs MemAE")
 
 
-def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -> dict[str, Any]:
+def _setting(config) -> str:
+    """One line naming the network and its code size: AE, VAE, DSEBM and every MemAE variant share it."""
+    from ..models import build_model
+
+    options = dict(config.model.options)
+    probe = build_model(config.model.architecture, "ae", **options)
+    code = probe.encode(torch.zeros(1, *probe.input_shape)).numel() if probe.input_shape else "?"
+    return (f"network `{config.model.architecture}` with options `{options}`: a {code}-number code, the same for AE, "
+            f"VAE, DSEBM and every MemAE variant; {config.train.epochs} epochs, lr {config.train.lr}, batch "
+            f"{config.train.batch_size}, epoch kept by `train.select={config.train.select}`\n\n")
+
+
+def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str, setting: str = "") -> dict[str, Any]:
     shown = log.methods(DEFAULT_METHODS + ("memae-memscore",))
     paper_col = {"mnist": 0, "cifar10": 1}.get(dataset)
     header = ["method"] + [str(c) for c in classes] + ["mean ± std over seeds", "paper", "runs", "s per run"]
@@ -161,7 +172,7 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str) -
     write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in rows])
     seconds = sum(r["seconds"] for r in log.rows)
     write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n"
-                   + provenance(seconds, run_commits(run_dir)) + "\n" + text)
+                   + setting + provenance(seconds, run_commits(run_dir)) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit()})
     return {"summary": summary, "table": text}
 

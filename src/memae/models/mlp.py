@@ -6,19 +6,19 @@ from collections.abc import Sequence
 
 from torch import nn
 
-__all__ = ["mlp_encoder", "mlp_decoder"]
+__all__ = ["ACTIVATIONS", "mlp_encoder", "mlp_decoder"]
 
-_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
 
 
 def _mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     modules: list[nn.Module] = []
     for index, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
         modules.append(nn.Linear(fan_in, fan_out))
         if index < len(widths) - 2:
-            modules.append(_ACTIVATIONS[activation]())
+            modules.append(ACTIVATIONS[activation]())
     return nn.Sequential(*modules)
 
 

@@ -17,9 +17,9 @@ from torch import nn
 
 from ..errors import ConfigError, UnknownNameError
 from ..memory import MemoryModule
-from .conv import LayerSpec, conv_decoder, conv_encoder, encoder_sizes
+from .conv import ACTIVATIONS, PADDINGS, LayerSpec, conv_decoder, conv_encoder, encoder_sizes
 from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
-from .mlp import mlp_decoder, mlp_encoder
+from .mlp import ACTIVATIONS as MLP_ACTIVATIONS, mlp_decoder, mlp_encoder
 
 __all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "build_model", "list_architectures", "list_variants"]
 
@@ -44,23 +44,30 @@ class Architecture:
     in_features: int | None = None  # mlp: input width (None: must be given)
     hidden: tuple[int, ...] = ()  # mlp: widths of the encoder layers after the input, the code last
     activation: str = "relu"
+    padding: str = "same"  # conv encoders: "same" (k // 2) or "valid" (none)
     flatten_latent: bool = False
     dcgan_init: bool = False  # conv N(0, 0.02), BN gamma N(1, 0.02): the authors' video code
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
+    # The paper's text lists the image layers without padding, so they are "valid": 28 -> 14 -> 6 -> 2, a
+    # 64x2x2 = 256-number code for a 784-pixel image.  (With k // 2 padding the code would be 64x4x4 = 1024 numbers,
+    # more than the image, and a plain AE learns to copy any digit.)
     "mnist": Architecture(
         kind="conv2d", num_slots=100, shrink_threshold="1/N", in_channels=1, input_size=(28, 28),
         encoder=((1, 2, 16), (3, 2, 32), (3, 2, 64)), decoder=((3, 2, 64), (3, 2, 32), (3, 2, 1)), flatten_latent=True,
-        description="paper 4.1: Conv2(1,2,16)-Conv2(3,2,32)-Conv2(3,2,64), Dconv2(3,2,64)-(3,2,32)-(3,2,1); "
-        "N=100 slots over the whole 64x4x4 code",
+        padding="valid",
+        description="paper 4.1: Conv2(1,2,16)-Conv2(3,2,32)-Conv2(3,2,64), Dconv2(3,2,64)-(3,2,32)-(3,2,1), no padding; "
+        "N=100 slots over the whole 64x2x2 = 256-d code",
     ),
+    # 32 -> 15 -> 7 -> 3 -> 1 without padding: a 256x1x1 = 256-d code for a 3072-number image.
     "cifar10": Architecture(
         kind="conv2d", num_slots=500, shrink_threshold="1/N", in_channels=3, input_size=(32, 32),
         encoder=((3, 2, 64), (3, 2, 128), (3, 2, 128), (3, 2, 256)),
-        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 128), (3, 2, 3)), flatten_latent=True,
-        description="paper 4.1: Conv2 64-128-128-256, Dconv2 256-128-128-3 (k3 s2); N=500 slots over the whole 256x2x2 code",
+        decoder=((3, 2, 256), (3, 2, 128), (3, 2, 128), (3, 2, 3)), flatten_latent=True, padding="valid",
+        description="paper 4.1: Conv2 64-128-128-256, Dconv2 256-128-128-3 (k3 s2), no padding; "
+        "N=500 slots over the whole 256x1x1 = 256-d code",
     ),
     "video": Architecture(
         kind="conv3d", num_slots=2000, shrink_threshold=0.0025, in_channels=1, input_size=(16, 256, 256),
@@ -96,7 +103,7 @@ VARIANTS: dict[str, tuple[bool, bool, bool, bool]] = {
 
 OVERRIDES = (
     "num_slots", "shrink_threshold", "similarity", "temperature", "entropy_weight", "latent_l1_weight",
-    "flatten_latent", "in_channels", "input_size", "width", "in_features", "hidden", "activation",
+    "flatten_latent", "in_channels", "input_size", "width", "in_features", "hidden", "activation", "padding", "code_dim",
 )
 DEFAULT_LATENT_L1_WEIGHT = 0.0002  # the paper gives no value for AE-l1; we reuse alpha's
 
@@ -126,7 +133,9 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
             ``memae-noentropy`` or ``memae``.
         **overrides: ``num_slots``, ``shrink_threshold`` (float or ``"k/N"``), ``similarity``, ``temperature``,
             ``entropy_weight``, ``latent_l1_weight``, ``flatten_latent``, ``in_channels``, ``input_size``,
-            ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``activation``.
+            ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``activation``,
+            ``padding`` (conv: ``"same"`` or ``"valid"``) and ``code_dim`` (conv: a fully connected bottleneck of this
+            many numbers after the conv trunk; the memory, if any, reads it as one query per sample).
 
     Returns:
         a :class:`MemAE` whose ``config`` attribute rebuilds it: ``build_model(**model.config)``.
@@ -146,11 +155,10 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
         encoder, decoder, code_dim, input_shape = _build_mlp(arch, options)
         flatten = False
     else:
-        encoder, decoder, code_dim, input_shape = _build_conv(arch, options)
-        flatten = bool(options.get("flatten_latent", arch.flatten_latent))
+        encoder, decoder, code_dim, input_shape, latent_size = _build_conv(arch, options)
+        flatten = bool(options.get("flatten_latent", arch.flatten_latent)) and options.get("code_dim") is None
         if flatten:
-            sizes = encoder_sizes(input_shape[1:], arch.encoder)
-            code_dim *= math.prod(sizes[-1])
+            code_dim *= math.prod(latent_size)
 
     memory = None
     if use_memory:
@@ -177,7 +185,15 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
 
 
 def _build_conv(arch: Architecture, options: dict[str, Any]):
+    """Encoder, decoder, code width, input shape and the trunk's latent spatial size."""
     dims = 2 if arch.kind == "conv2d" else 3
+    padding = str(options.get("padding", arch.padding))
+    if padding not in PADDINGS:
+        raise ConfigError(f"padding must be one of {', '.join(PADDINGS)}, got {padding!r}")
+    activation = str(options.get("activation", arch.activation))
+    if activation not in ACTIVATIONS:
+        raise ConfigError(f"activation {activation!r} is not available for {arch.kind} networks; "
+                          f"choose one of {', '.join(ACTIVATIONS)}")
     in_channels = int(options.get("in_channels", arch.in_channels))
     input_size = tuple(int(s) for s in options.get("input_size", arch.input_size))
     if len(input_size) != dims:
@@ -188,15 +204,27 @@ def _build_conv(arch: Architecture, options: dict[str, Any]):
     scale = lambda c: max(1, round(c * width))  # noqa: E731
     enc_layers = [(k, s, scale(c)) for k, s, c in arch.encoder]
     dec_layers = [(k, s, scale(c)) for k, s, c in arch.decoder[:-1]] + [arch.decoder[-1][:2] + (in_channels,)]
-    sizes = encoder_sizes(input_size, enc_layers)
+    sizes = encoder_sizes(input_size, enc_layers, padding)
     if any(n < 1 for size in sizes for n in size):
         raise ConfigError(f"input_size {list(input_size)} is too small for the {len(enc_layers)} stride-2 layers")
-    encoder = conv_encoder(in_channels, enc_layers, dims, arch.activation)
+    encoder = conv_encoder(in_channels, enc_layers, dims, activation, padding)
     try:
-        decoder = conv_decoder(enc_layers[-1][2], dec_layers, sizes[::-1], dims, arch.activation)
+        decoder = conv_decoder(enc_layers[-1][2], dec_layers, sizes[::-1], dims, activation, padding)
     except ValueError as exc:
         raise ConfigError(f"input_size {list(input_size)} does not round-trip through this network: {exc}") from None
-    return encoder, decoder, enc_layers[-1][2], (in_channels, *input_size)
+    channels = enc_layers[-1][2]
+    code_dim = options.get("code_dim")
+    if code_dim is None:
+        return encoder, decoder, channels, (in_channels, *input_size), sizes[-1]
+    if isinstance(code_dim, bool) or not isinstance(code_dim, int) or code_dim < 1:
+        raise ConfigError(f"code_dim must be a positive integer (or absent), got {code_dim!r}")
+    # A linear code after the trunk; the decoder first maps it back to the trunk's feature map (BN + activation,
+    # like every hidden layer).  AE, VAE, DSEBM and every MemAE variant share this bottleneck.
+    trunk = channels * math.prod(sizes[-1])
+    encoder = nn.Sequential(encoder, nn.Flatten(), nn.Linear(trunk, code_dim))
+    decoder = nn.Sequential(nn.Linear(code_dim, trunk), nn.BatchNorm1d(trunk), ACTIVATIONS[activation](),
+                            nn.Unflatten(1, (channels, *sizes[-1])), decoder)
+    return encoder, decoder, code_dim, (in_channels, *input_size), ()
 
 
 def _build_mlp(arch: Architecture, options: dict[str, Any]):
@@ -209,6 +237,8 @@ def _build_mlp(arch: Architecture, options: dict[str, Any]):
     if any(w <= 0 for w in widths):
         raise ConfigError(f"mlp widths must be positive, got in_features={in_features}, hidden={list(hidden)}")
     activation = options.get("activation", arch.activation)
+    if activation not in MLP_ACTIVATIONS:
+        raise ConfigError(f"activation {activation!r} is not available for mlp networks; choose one of {', '.join(MLP_ACTIVATIONS)}")
     encoder = mlp_encoder(widths, activation)
     decoder = mlp_decoder(widths[::-1], activation)
     return encoder, decoder, widths[-1], (in_features,)

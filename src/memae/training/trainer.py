@@ -25,44 +25,15 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
+from ..config import SELECT_CRITERIA, TrainConfig
 from ..errors import CheckpointError, ConfigError, DataError
 from ..memory import MemoryModule
 from .checkpoint import load_checkpoint, save_checkpoint
+from .selection import separation
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
 __all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset", "shrink_warmup",
            "shrink_warmup_factor"]
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings (paper defaults: Adam, lr 1e-4)."""
-
-    epochs: int = 20
-    batch_size: int = 64
-    lr: float = 1e-4  # paper and authors' code
-    weight_decay: float = 0.0
-    grad_clip: float = 0.0  # 0 = off
-    seed: int = 0
-    deterministic: bool = False  # torch.use_deterministic_algorithms; slower, bitwise repeatable
-    device: str = "auto"  # auto: CUDA when present, else CPU
-    num_workers: int = 0
-    progress: bool = True
-    # Hard shrinkage ramps up from 0 to its lambda over this many epochs (0 = the paper: full lambda from the start).
-    # Why: with a fresh memory almost every attention weight lies below lambda (a 2000-slot softmax starts near
-    # 1/2000 < 0.0025), so shrinkage zeroes whole queries, their gradient vanishes and training stalls for epochs.
-    # Validation and the finished model always use the full lambda.
-    shrink_warmup_epochs: int = 0
-
-    def validate(self) -> None:
-        if self.epochs < 1:
-            raise ConfigError(f"train.epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"train.batch_size must be >= 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ConfigError(f"train.lr must be > 0, got {self.lr}")
-        if self.shrink_warmup_epochs < 0:
-            raise ConfigError(f"train.shrink_warmup_epochs must be >= 0, got {self.shrink_warmup_epochs}")
 
 
 @dataclass
@@ -125,6 +96,7 @@ def train(
     run_config: dict[str, Any] | None = None,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     restore_best: bool = True,
+    select_data: Dataset | Tensor | np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``model`` (a :class:`memae.MemAE`) on normal data only.
 
@@ -136,10 +108,14 @@ def train(
         resume: continue from ``run_dir/last.pt``; ends where an uninterrupted run would.
         run_config: the experiment's resolved config, stored in the checkpoints.
         on_epoch: called on the main process with each epoch's record once its checkpoints are written (logging).
-        restore_best: end with the weights of the best validation epoch (default) rather than the last epoch's.
+        restore_best: end with the weights of the selected epoch (default) rather than the last epoch's.
+        select_data: unlabelled samples for ``config.select = "separation"`` (default: ``val_data``).  The epoch is
+            chosen by ``config.select``: lowest validation loss (``val_loss``), the last epoch (``last``) or the
+            highest label-free score separation on ``select_data`` (``separation``, see
+            :mod:`memae.training.selection`).
 
     Returns:
-        :class:`TrainResult`, with per-epoch ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss``,
+        :class:`TrainResult`, with per-epoch ``monitor`` (the value selection minimises), ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss``,
         ``seconds`` and, with a memory, the collapse diagnostics on the validation set ``val_zero_queries``
         (fraction of queries whose weights all shrank to zero) and ``val_used_slots``.  On Ctrl-C the last completed epoch's checkpoint stays in place and the interrupt propagates.
     """
@@ -159,6 +135,12 @@ def train(
     val_set = as_dataset(val_data, "validation data") if val_data is not None else None
     if len(train_set) == 0:
         raise ConfigError("the training set is empty; check the data section of the config")
+    select_set = None
+    if config.select == "separation":
+        select_set = as_dataset(select_data, "selection data") if select_data is not None else val_set
+        if select_set is None or len(select_set) < 2:
+            raise ConfigError("train.select=separation needs unlabelled selection data: give validation data "
+                              "(data.val_fraction > 0) or choose train.select=val_loss")
     run_dir = Path(run_dir) if run_dir is not None else None
     result = TrainResult()
     stored = {**(run_config or {}), "train": asdict(config)}
@@ -177,9 +159,11 @@ def train(
             train_stats["shrink_factor"] = factor
         val_stats = _validation(model, val_set, config, info, device) if val_set is not None else {"val_loss": math.nan}
         val_loss = val_stats["val_loss"]
-        record = {"epoch": epoch, **train_stats, **val_stats, "seconds": time.perf_counter() - tic}
+        if select_set is not None:
+            val_stats["separation"] = separation(_errors(model, select_set, config, device), config.select_share)
+        monitored = _monitored(config.select, epoch, val_stats, train_stats, val_set is not None)
+        record = {"epoch": epoch, **train_stats, **val_stats, "monitor": monitored, "seconds": time.perf_counter() - tic}
         result.history.append(record)
-        monitored = val_loss if val_set is not None else train_stats["train_rec"]
         improved = result.best_val is None or monitored < result.best_val
         if improved:
             result.best_val, result.best_epoch = monitored, epoch
@@ -203,6 +187,29 @@ def train(
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
+
+
+def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats: dict[str, float],
+               has_val: bool) -> float:
+    """The value the epoch choice minimises (NaN never wins; ties keep the earlier epoch)."""
+    if select == "last":
+        return float(-epoch)
+    if select == "separation":
+        value = -val_stats["separation"]
+    else:
+        value = val_stats["val_loss"] if has_val else train_stats["train_rec"]
+    return math.inf if math.isnan(value) else value
+
+
+@torch.no_grad()
+def _errors(model: nn.Module, data: Dataset, config: TrainConfig, device) -> np.ndarray:
+    """Per-sample reconstruction MSE of ``data`` with the full shrinkage (eval mode), as numpy."""
+    model.eval()
+    out = []
+    for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
+        x = _first(batch).to(device)
+        out.append(((model(x)[0] - x) ** 2).flatten(1).mean(1).cpu())
+    return torch.cat(out).numpy()
 
 
 def shrink_warmup_factor(epoch: int, warmup_epochs: int) -> float:
@@ -298,8 +305,11 @@ def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainRes
     result.history = list(state["history"])
     result.best_val = state["best_val"]
     if result.history:
-        best = min(result.history, key=lambda r: r["val_loss"] if not math.isnan(r["val_loss"]) else r["train_rec"])
-        result.best_epoch = int(best["epoch"])
+        # the first record with the lowest monitored value, as in the loop; checkpoints without "monitor" (older
+        # runs) selected by validation loss
+        keyed = [(r.get("monitor", r["val_loss"] if not math.isnan(r["val_loss"]) else r["train_rec"]), i)
+                 for i, r in enumerate(result.history)]
+        result.best_epoch = int(result.history[min(keyed)[1]]["epoch"])
         if (run_dir / "best.pt").is_file():
             result.best_path = run_dir / "best.pt"
     return int(state["epoch"]) + 1
