@@ -147,7 +147,7 @@ def _setting(config) -> str:
     from ..models import build_model
 
     options = dict(config.model.options)
-    probe = build_model(config.model.architecture, "ae", **options)
+    probe = build_model(config.model.architecture, "ae", **options).eval()
     code = probe.encode(torch.zeros(1, *probe.input_shape)).numel() if probe.input_shape else "?"
     return (f"network `{config.model.architecture}` with options `{options}`: a {code}-number code, the same for AE, "
             f"VAE, DSEBM and every MemAE variant; {config.train.epochs} epochs, lr {config.train.lr}, batch "

@@ -249,6 +249,8 @@ def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, de
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not (config.progress and info.is_main))
     for batch in bar:
         x = _first(batch).to(device, non_blocking=True)
+        if x.shape[0] == 1 and sums[3] > 0:
+            continue  # a lone last sample: BatchNorm cannot normalise one value per channel (1x1 codes, code_dim)
         losses = objective(x)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
