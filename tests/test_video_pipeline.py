@@ -140,6 +140,13 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert {"best.pt", "last.pt", "metrics.json", "scores.npz"} <= {p.name for p in unit.iterdir()}
     assert any(cache.glob("*_32x32_*.npy"))  # frames decoded once into the cache, not the repo
     first = json.loads((unit / "metrics.json").read_text())
+    # Ped2 scoring as the authors do it: MemAE by absolute, AE by squared error; both errors reported for both
+    ae_unit = json.loads((run_dir / "ae-seed1" / "metrics.json").read_text())
+    assert first["error"] == "mae" and ae_unit["error"] == "mse"
+    for record in (first, ae_unit):
+        assert record["auc"] == record[f"auc_{record['error']}"]
+        assert 0.0 <= record["auc_mae"] <= 1.0 and 0.0 <= record["auc_mse"] <= 1.0
+    assert "`mse` for AE / AE-l1" in text
 
     # Resume: finished methods are skipped; the one without metrics.json is finished from its last.pt.
     (unit / "metrics.json").unlink()

@@ -127,7 +127,10 @@ class VideoModelConfig:
 
 @dataclass
 class VideoScoreConfig:
-    error: str = "mae"  # mae: the authors' code | mse: the paper's eq. 11
+    error: str = "mae"  # models with a memory. mae: the authors' code | mse: the paper's eq. 11
+    # Models without a memory (ae, ae-l1): the authors score their AE by squared error (on [0, 1] frames; a range
+    # change is a constant factor that per-video min-max cancels, so mse on [-1, 1] ranks frames the same way).
+    ae_error: str = "mse"
     mode: str = "center"  # center: the clip's 9th frame (authors) | mean: every frame of the clip
     batch_size: int = 8  # clips per model call when scoring
 
@@ -154,8 +157,9 @@ class VideoExperimentConfig:
                 raise ConfigError(f"data.{key} must be >= 1, got {getattr(d, key)}")
         if not 0.0 <= d.val_fraction < 1.0:
             raise ConfigError(f"data.val_fraction must lie in [0, 1), got {d.val_fraction}")
-        if self.score.error not in ERRORS:
-            raise ConfigError(f"score.error must be one of {', '.join(ERRORS)}, got {self.score.error!r}")
+        for key in ("error", "ae_error"):
+            if getattr(self.score, key) not in ERRORS:
+                raise ConfigError(f"score.{key} must be one of {', '.join(ERRORS)}, got {getattr(self.score, key)!r}")
         if self.score.mode not in SCORE_MODES:
             raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.score.mode!r}")
         if self.score.batch_size < 1:
@@ -302,6 +306,11 @@ def build_video_model(config: VideoExperimentConfig, variant: str, num_slots: in
     )
 
 
+def unit_error(config: VideoExperimentConfig, method: str) -> str:
+    """The per-clip error a method is scored by: ``score.error`` with a memory, ``score.ae_error`` without."""
+    return config.score.error if VARIANTS[method][0] else config.score.ae_error
+
+
 def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
@@ -323,18 +332,25 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
     # train() has left the model with the weights of the best validation epoch
     device = resolve_device(config.train.device)
     tic = time.perf_counter()
-    per_video = []
-    for name, video in zip(data.test_names, data.test_videos):
-        scored = score_video(model, ArrayVideo(video, name), error=config.score.error, mode=config.score.mode,
-                             batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
-                             progress=config.train.progress)
-        per_video.append(scored.scores)
-    test_seconds = time.perf_counter() - tic
-    metrics = evaluate_frames(per_video, data.test_labels)
+    error = unit_error(config, unit.method)
+    by_error: dict[str, dict[str, Any]] = {}
+    for name_of_error in (error, *(e for e in ERRORS if e != error)):  # both errors, so the choice is visible
+        per_video = []
+        for name, video in zip(data.test_names, data.test_videos):
+            scored = score_video(model, ArrayVideo(video, name), error=name_of_error, mode=config.score.mode,
+                                 batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
+                                 progress=config.train.progress)
+            per_video.append(scored.scores)
+        by_error[name_of_error] = {"per_video": per_video, "metrics": evaluate_frames(per_video, data.test_labels)}
+        if name_of_error == error:
+            test_seconds = time.perf_counter() - tic
+    per_video, metrics = by_error[error]["per_video"], by_error[error]["metrics"]
     record = {
         "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
         "num_slots": unit.num_slots or (config.model.num_slots if VARIANTS[unit.method][0] else None),
-        "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"], "ap": metrics["ap"],
+        "error": error, "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"],
+        "ap": metrics["ap"],
+        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("auc", "mean_video_auc")},
         "video_aucs": metrics["video_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
         "epochs": len(result.history), "best_epoch": (result.best_epoch + 1) if result.best_epoch is not None else None,
         "final_train_loss": result.history[-1]["train_loss"] if result.history else None,
@@ -635,8 +651,8 @@ def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig
         f"- training: Adam lr {t.lr:g}, batch {t.batch_size}, {t.epochs} epochs, seed(s) "
         f"{sorted({r['seed'] for r in records})}, device {t.device}; best epoch by validation MSE"
         + (f"; lambda ramped up from 0 over {t.shrink_warmup_epochs} epochs" if t.shrink_warmup_epochs else ""),
-        f"- scoring: per-clip {'mean absolute' if c.score.error == 'mae' else 'mean squared'} residual "
-        f"({c.score.error}), {c.score.mode} mode, test stride {d.test_stride}",
+        f"- scoring: per-clip residual, `{c.score.error}` for models with a memory, `{c.score.ae_error}` for AE / AE-l1 "
+        f"(both errors are in the per-unit metrics: auc_mae, auc_mse), {c.score.mode} mode, test stride {d.test_stride}",
         "", "## Reproduce", "", f"```\n{command}\n```", "",
         f"commit `{git_commit()}`; machine {machine['platform']}, {machine['processor']}, {machine['cpu_count']} CPUs, "
         f"torch {machine['torch']}, {machine['threads']} threads, GPU {machine['cuda'] or 'none'}; "
