@@ -267,6 +267,8 @@ def test_classic_subsampling_pca_and_bandwidth(tables):
     np.testing.assert_allclose(ratios, [0.25, 0.5, 1.0, 2.0, 4.0])
     assert kde.bandwidth_ in kde.bandwidth_candidates_
     assert kde.cv_results_["mean_test_score"].argmax() == list(kde.bandwidth_candidates_).index(kde.bandwidth_)
+    # the brute-force scores equal sklearn's tree-based KernelDensity
+    np.testing.assert_allclose(kde.score_samples(train[:20]), -kde.kde_.score_samples(train[:20]), rtol=1e-6)
     fixed = KDEDetector(bandwidths=0.3).fit(train)
     assert fixed.bandwidth_ == 0.3 and fixed.cv_results_ is None
 
