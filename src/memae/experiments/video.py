@@ -23,7 +23,6 @@ Presets are YAML files next to this module (``configs/video_paper.yaml``, ``conf
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import math
@@ -34,7 +33,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -42,7 +41,8 @@ import yaml
 from torch.utils.data import Dataset, Subset
 
 from ..config import _build, apply_overrides, new_run_dir, read_yaml
-from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_benchmark, load_videos
+from ..data.benchmarks import load_benchmark
+from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import claim, write_json, write_text
 from ..models import VARIANTS, MemAE, build_model
@@ -51,6 +51,9 @@ from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
 from ..training import TrainConfig, load_checkpoint, resolve_device, train
 from .runner import git_commit, machine_info, write_csv
+
+if TYPE_CHECKING:
+    from . import ReproduceOptions
 
 __all__ = [
     "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
@@ -420,7 +423,7 @@ def _split_list(text: str | None, cast=str) -> list[Any] | None:
         raise ConfigError(f"cannot read {text!r} as a comma-separated list of {cast.__name__}s") from None
 
 
-def _command_line(args: argparse.Namespace) -> str:
+def _command_line(args: ReproduceOptions) -> str:
     """The ``memae reproduce`` command equivalent to ``args`` (independent of how it was launched)."""
     parts = ["memae", "reproduce", args.experiment]
     resuming = bool(getattr(args, "resume", None))  # the run's own config holds everything else
@@ -439,7 +442,7 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _resolve(args: argparse.Namespace) -> tuple[VideoExperimentConfig, list[str]]:
+def _resolve(args: ReproduceOptions) -> tuple[VideoExperimentConfig, list[str]]:
     """Config from preset -> --quick -> flags -> --set (later wins); returns it and the override list used."""
     preset = getattr(args, "preset", None) or ("paper" if torch.cuda.is_available() else "cpu")
     items: list[str] = []
@@ -468,7 +471,7 @@ def _units(experiment: str, methods: list[str], seeds: list[int], slots: list[in
     return [Unit(m, s) for m in methods for s in seeds]
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: ReproduceOptions) -> int:
     """``memae reproduce table2|table4|fig7``: see the module docstring."""
     experiment = args.experiment
     if experiment not in METHODS:
