@@ -45,6 +45,7 @@ from ..data.benchmarks import load_benchmark
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import claim, write_json, write_text
+from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
@@ -123,7 +124,7 @@ class VideoModelConfig:
     num_slots: int = 2000  # N
     shrink_threshold: float | str = 0.0025  # lambda: a number or "k/N"
     similarity: str = "dot"  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
-    temperature: float = 1.0
+    temperature: float | None = None  # None: MemoryModule's default for the similarity (1.0 dot, 0.1 cosine)
     entropy_weight: float = 0.0002  # alpha of eq. 10 (memae, memae-noshrink)
     latent_l1_weight: float = 0.0002  # ae-l1 only
 
@@ -391,8 +392,8 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = load_video_config(source / "config.yaml").to_dict()
-    ours = config.to_dict()
+    theirs = _comparable(load_video_config(source / "config.yaml"))
+    ours = _comparable(config)
     differ = sorted(f"{section}.{key}" for section, values in ours.items() if isinstance(values, dict)
                     for key, value in values.items()
                     if theirs.get(section, {}).get(key) != value and f"{section}.{key}" not in NOT_RESULT_KEYS)
@@ -412,6 +413,16 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
             shutil.rmtree(target, ignore_errors=True)  # an unfinished attempt of our own
             partial.rename(target)
             log(f"{unit.key}: reused from {source} (same config)")
+
+
+def _comparable(config: VideoExperimentConfig) -> dict[str, Any]:
+    """The config as a dict, with a temperature left to the memory module's default written out (so that
+    ``temperature: null`` and the default's value compare equal)."""
+    values = config.to_dict()
+    model = values["model"]
+    if model.get("temperature") is None:
+        model["temperature"] = DEFAULT_TEMPERATURE.get(model.get("similarity"))
+    return values
 
 
 def _split_list(text: str | None, cast=str) -> list[Any] | None:
