@@ -25,9 +25,9 @@ from memae.data.tables import (
     UnknownCategoryWarning,
     check_finite,
     read_table,
-    read_table_for_model,
 )
 from memae.errors import ConfigError, DataError
+from memae.scoring.inputs import read_table_for_model
 
 DATASETS = datasets_root()
 KDD_ROOT = DATASETS / "kddcup99"

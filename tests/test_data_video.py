@@ -16,6 +16,7 @@ from conftest import datasets_root
 from PIL import Image
 
 from memae.data import avenue, shanghaitech, ucsd
+from memae.data.benchmarks import load_benchmark
 from memae.data.video import (
     ArrayVideo,
     ClipDataset,
@@ -23,7 +24,6 @@ from memae.data.video import (
     VideoFile,
     iter_clips,
     iter_frames,
-    load_benchmark,
     load_frames,
     natural_key,
     open_video,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import MemAEError
+from ..version import __version__
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
@@ -121,8 +122,7 @@ def _print_metrics(metrics: dict) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..config import config_from_dict, apply_overrides, new_run_dir, save_config
     from ..data.experiment import build_experiment_data
-    from ..experiments.runner import write_csv
-    from ..io import write_json
+    from ..io import write_csv, write_json
     from ..scoring.metrics import detection_report
     from ..scoring.reconstruction import reconstruction_errors
     from ..training.checkpoint import load_checkpoint, load_model
@@ -176,16 +176,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..experiments import reproduce
-
-    return reproduce(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="memae", description="Memory-augmented autoencoders for anomaly detection.")
-    from .. import __version__
-
     parser.add_argument("--version", action="version", version=f"memae {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -217,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a key of the demo config")
     p.set_defaults(func=cmd_demo)
 
-    from ..experiments import add_reproduce_parser
+    from .reproduce import add_reproduce_parser
     from .video import add_score_video_parser
 
     add_reproduce_parser(sub)

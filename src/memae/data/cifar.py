@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from memae.data.images import ImageData, check_split
+from memae.data.image_data import ImageData, check_split
 from memae.errors import DataError
 
 CIFAR10_CLASSES: tuple[str, ...] = (

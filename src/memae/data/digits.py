@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memae.data.images import ImageData
+from memae.data.image_data import ImageData
 
 DIGITS_CLASSES: tuple[str, ...] = tuple(str(i) for i in range(10))
 

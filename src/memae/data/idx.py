@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memae.data.images import ImageData, check_split
+from memae.data.image_data import ImageData, check_split
 from memae.errors import DataError
 
 #: IDX type code -> big-endian numpy dtype (the six types the format defines).

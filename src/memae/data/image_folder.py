@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memae.data.images import ImageData
+from memae.data.image_data import ImageData
 from memae.errors import ConfigError, DataError
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"})

@@ -50,7 +50,6 @@ __all__ = [
     "make_one_hot",
     "make_scaler",
     "read_table",
-    "read_table_for_model",
 ]
 
 #: Accepted values of ``scale``.
@@ -657,42 +656,3 @@ def read_table(
         if frame.shape[1] == 0:
             raise DataError(f"{path}: only the label column {label_column!r} is present; the table has no features")
     return frame, y, list(frame.columns)
-
-
-def read_table_for_model(
-    path: str | os.PathLike[str], state: Mapping[str, Any], label_column: str | None = None
-) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-    """Read a table to score with a checkpoint, preprocessed exactly as at training time.
-
-    The preprocessor comes from ``state["extra"]["preprocessor"]`` (a :meth:`TablePreprocessor.state_dict`
-    or ``KDDPreprocessor.state_dict``).  Without one, every column must already be numeric and is used as is.
-    A KDD preprocessor reads ``path`` as a raw KDD Cup 99 file (no header; labels give ``is_anomaly``).
-
-    Returns
-    -------
-    x : numpy.ndarray, float32, shape (n_rows, n_features)
-    ids : list of str
-        Row numbers (0-based) as strings.
-    labels : numpy.ndarray of shape (n_rows,) or None
-        The ``label_column`` values (for KDD: ``is_anomaly``), else None.
-    """
-    extra = state.get("extra") if isinstance(state, Mapping) else None
-    pre_state = (extra or {}).get(PREPROCESSOR_KEY)
-    if isinstance(pre_state, Mapping) and pre_state.get("kind") == "KDDPreprocessor":
-        from memae.data.kdd import KDDPreprocessor, load_kddcup99
-
-        data = load_kddcup99(path)
-        x = KDDPreprocessor.from_state_dict(pre_state).transform(data).astype(np.float32, copy=False)
-        return x, [str(i) for i in range(data.n_rows)], data.is_anomaly.copy()
-    X, y, names = read_table(path, label_column)
-    if pre_state is not None:
-        x = TablePreprocessor.from_state_dict(pre_state).transform(X)
-    else:
-        not_numeric = [n for n in names if not _require_pandas("reading tables").api.types.is_numeric_dtype(X[n])]
-        if not_numeric:
-            raise DataError(
-                f"{path}: columns {not_numeric[:5]} are not numeric and the checkpoint has no preprocessor; "
-                "train on this kind of table with memae so that its preprocessing is saved"
-            )
-        x = check_finite(X.to_numpy(dtype=np.float64), str(path), names)
-    return x.astype(np.float32, copy=False), [str(i) for i in range(len(X))], y

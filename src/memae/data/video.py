@@ -8,8 +8,9 @@ Everything here works on grey ``uint8`` frames of shape ``(H, W)``; a video is a
   ``.npy`` copy that later calls memory-map instead of decoding again (so training epochs never decode).
 * :class:`ClipDataset` serves overlapping clips ``(1, clip_len, h, w)`` in ``[-1, 1]`` for training/scoring;
   :func:`iter_clips` forms the same clips from a frame stream while holding at most ``clip_len`` frames.
-* :class:`VideoBenchmark` / :func:`load_benchmark` describe a benchmark (UCSD Ped1/Ped2, CUHK Avenue,
-  ShanghaiTech): train and test sources plus per-frame test labels; the dataset modules build them.
+* :class:`VideoBenchmark` describes a benchmark (UCSD Ped1/Ped2, CUHK Avenue,
+  ShanghaiTech): train and test sources plus per-frame test labels; the dataset modules build them and
+  :func:`memae.data.benchmarks.load_benchmark` picks one by name.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from memae.errors import DataError, UnknownNameError
+from memae.errors import DataError
 from memae.io import atomic_path
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
@@ -719,46 +720,6 @@ def find_first(candidates: Iterable[Path]) -> Path | None:
         if c.exists():
             return c
     return None
-
-
-BENCHMARKS = ("ped1", "ped2", "avenue", "shanghaitech")
-_ALIASES = {
-    "ucsd_ped1": "ped1", "ucsdped1": "ped1", "ucsd-ped1": "ped1",
-    "ucsd_ped2": "ped2", "ucsdped2": "ped2", "ucsd-ped2": "ped2",
-    "cuhk_avenue": "avenue", "shanghai": "shanghaitech", "shanghaitech_campus": "shanghaitech", "sht": "shanghaitech",
-}
-
-
-def load_benchmark(
-    name: str, root: str | os.PathLike[str], labels: str | os.PathLike[str] | None = None
-) -> VideoBenchmark:
-    """Load a video benchmark by name from ``root``.
-
-    Parameters
-    ----------
-    name : str
-        ``"ped1"``, ``"ped2"`` (UCSD), ``"avenue"`` (CUHK Avenue) or ``"shanghaitech"`` (aliases such as
-        ``"ucsd_ped2"`` work too).
-    root : path
-        The dataset folder in one of the layouts the dataset modules document.
-    labels : str or path, optional
-        Which ground truth: for Avenue ``"volLabel"`` (default, original masks) or ``"mnad"``; for any
-        benchmark a path to a ground-truth file; None picks the default.
-    """
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key in ("ped1", "ped2"):
-        from memae.data.ucsd import load_ucsd
-
-        return load_ucsd(root, ped=int(key[-1]), labels=labels)
-    if key == "avenue":
-        from memae.data.avenue import load_avenue
-
-        return load_avenue(root, labels="volLabel" if labels is None else labels)
-    if key == "shanghaitech":
-        from memae.data.shanghaitech import load_shanghaitech
-
-        return load_shanghaitech(root, labels=labels)
-    raise UnknownNameError(f"unknown video benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -1,14 +1,23 @@
 """Experiments: one thin module per paper table/figure, each a YAML config plus a loop over ``fit_and_score``.
 
-``memae reproduce NAME`` dispatches here.
+``memae reproduce NAME`` (parsed in :mod:`memae.cli.reproduce`) calls :func:`reproduce` with a typed
+:class:`ReproduceOptions`; Python code can do the same without a command line::
+
+    from memae.experiments import ReproduceOptions, reproduce
+    reproduce(ReproduceOptions("table3", data_root="../shared/datasets/kddcup99", quick=True))
+
+May import: config, data, models, training, scoring, baselines, reporting, io, errors; never cli, the package
+root or argparse (``lint-imports`` checks this; see ``pyproject.toml``).
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
+from dataclasses import dataclass, field
 
 from ..errors import ConfigError, UnknownNameError
+
+__all__ = ["EXPERIMENTS", "VIDEO_EXPERIMENTS", "ReproduceOptions", "reproduce"]
 
 EXPERIMENTS = {
     "table1": ("memae.experiments.table1", "Table 1: one-class MNIST / CIFAR-10 / image folders, all methods"),
@@ -17,35 +26,39 @@ EXPERIMENTS = {
     "table4": ("memae.experiments.video", "Table 4: Ped2 ablation (AE, AE-l1, no shrinkage, no entropy, MemAE)"),
     "fig7": ("memae.experiments.video", "Figure 7: AUC against memory size N"),
 }
+VIDEO_EXPERIMENTS = ("table2", "table4", "fig7")
 
 
-def add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reproduce", help="reproduce a paper table or figure with one command",
-                       description="; ".join(f"{k}: {v[1]}" for k, v in EXPERIMENTS.items()))
-    p.add_argument("experiment", help=", ".join(EXPERIMENTS))
-    p.add_argument("--dataset", help="table1: mnist, fashion-mnist, cifar10, folder, digits; table2: ped2, avenue, shanghaitech")
-    p.add_argument("--data-root", help="folder holding the dataset (never downloaded)")
-    p.add_argument("--methods", help="comma-separated method names (default: the table's rows)")
-    p.add_argument("--seeds", help="comma-separated seeds (default: the table's protocol)")
-    p.add_argument("--classes", help="table1: comma-separated normal classes (default: all)")
-    p.add_argument("--epochs", type=int, help="epochs for the deep models")
-    p.add_argument("--preset", help="video: paper or cpu")
-    p.add_argument("--device", help="auto, cpu, cuda")
-    p.add_argument("--quick", action="store_true", help="a smoke run: few classes/seeds/epochs")
-    p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted reproduction in RUN_DIR")
-    p.add_argument("--reuse", metavar="RUN_DIR", action="append", default=[],
-                   help="video: take finished methods with the same config from another run (Table 4 shares AE and "
-                   "MemAE with Table 2); repeat to merge several runs")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a key of the experiment's config")
-    p.set_defaults(func=lambda args: reproduce(args))
+@dataclass
+class ReproduceOptions:
+    """The settings of one ``memae reproduce`` call; None (or empty) means "the experiment's default".
+
+    Lists stay comma-separated strings (``methods="memae,ae"``, ``seeds="0,1"``), as on the command line, so a
+    resumed run stores and compares them the same way.
+    """
+
+    experiment: str
+    dataset: str | None = None
+    data_root: str | None = None
+    methods: str | None = None
+    seeds: str | None = None
+    classes: str | None = None
+    epochs: int | None = None
+    preset: str | None = None
+    device: str | None = None
+    quick: bool = False
+    out: str = "runs"
+    resume: str | None = None
+    reuse: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
 
 
-def reproduce(args: argparse.Namespace) -> int:
-    if args.experiment not in EXPERIMENTS:
-        raise UnknownNameError(f"unknown experiment {args.experiment!r}; choose one of {', '.join(EXPERIMENTS)}")
-    if getattr(args, "reuse", None) and args.experiment not in ("table2", "table4", "fig7"):
-        raise ConfigError(f"--reuse is for the video experiments (table2, table4, fig7), not {args.experiment}")
-    module = importlib.import_module(EXPERIMENTS[args.experiment][0])
-    return int(module.main(args) or 0)
+def reproduce(options: ReproduceOptions) -> int:
+    """Run the experiment ``options.experiment`` (a key of :data:`EXPERIMENTS`); returns the exit status."""
+    if options.experiment not in EXPERIMENTS:
+        raise UnknownNameError(f"unknown experiment {options.experiment!r}; choose one of {', '.join(EXPERIMENTS)}")
+    if options.reuse and options.experiment not in VIDEO_EXPERIMENTS:
+        raise ConfigError(f"--reuse is for the video experiments ({', '.join(VIDEO_EXPERIMENTS)}), "
+                          f"not {options.experiment}")
+    module = importlib.import_module(EXPERIMENTS[options.experiment][0])
+    return int(module.main(options) or 0)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..io import write_json
 from .runner import git_commit, write_csv
+
+if TYPE_CHECKING:
+    from . import ReproduceOptions
 
 __all__ = ["RunLog", "remember_args", "run_commits"]
 
 ARG_KEYS = ("dataset", "data_root", "methods", "seeds", "classes", "epochs", "device", "quick", "overrides", "preset")
 
 
-def remember_args(args: argparse.Namespace, run_dir: Path) -> argparse.Namespace:
+def remember_args(args: ReproduceOptions, run_dir: Path) -> ReproduceOptions:
     """Store a reproduction's arguments in ``run.json``; on ``--resume`` fill every argument not given again from
     it, so a resumed run continues the same experiment (same dataset, methods, seeds) rather than a default one."""
     path = Path(run_dir) / "run.json"

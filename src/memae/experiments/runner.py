@@ -7,7 +7,6 @@ them has its own training loop.
 from __future__ import annotations
 
 import copy
-import csv
 import os
 import platform
 import subprocess
@@ -22,7 +21,7 @@ import torch
 from ..config import ExperimentConfig, save_config
 from ..data.experiment import ExperimentData, build_experiment_data
 from ..errors import ConfigError
-from ..io import atomic_path, write_json
+from ..io import write_csv, write_json  # write_csv is re-exported: the table modules import it from here
 from ..models import ARCHITECTURES, MemAE, build_model
 from ..scoring.metrics import detection_report, top_fraction_threshold
 from ..scoring.reconstruction import reconstruction_errors
@@ -132,18 +131,6 @@ def current_dist_info() -> DistInfo:
     if dist.is_available() and dist.is_initialized():
         return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
     return DistInfo()
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Write dict rows to CSV atomically (columns: union of keys in first-seen order)."""
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    return Path(path)
 
 
 def machine_info() -> dict[str, Any]:

@@ -23,7 +23,6 @@ Presets are YAML files next to this module (``configs/video_paper.yaml``, ``conf
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import json
 import math
@@ -34,7 +33,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -42,15 +41,20 @@ import yaml
 from torch.utils.data import Dataset, Subset
 
 from ..config import _build, apply_overrides, new_run_dir, read_yaml
-from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_benchmark, load_videos
+from ..data.benchmarks import load_benchmark
+from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import claim, write_json, write_text
+from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
 from ..training import TrainConfig, load_checkpoint, resolve_device, train
 from .runner import git_commit, machine_info, write_csv
+
+if TYPE_CHECKING:
+    from . import ReproduceOptions
 
 __all__ = [
     "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
@@ -120,7 +124,7 @@ class VideoModelConfig:
     num_slots: int = 2000  # N
     shrink_threshold: float | str = 0.0025  # lambda: a number or "k/N"
     similarity: str = "dot"  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
-    temperature: float = 1.0
+    temperature: float | None = None  # None: MemoryModule's default for the similarity (1.0 dot, 0.1 cosine)
     entropy_weight: float = 0.0002  # alpha of eq. 10 (memae, memae-noshrink)
     latent_l1_weight: float = 0.0002  # ae-l1 only
 
@@ -404,8 +408,8 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = load_video_config(source / "config.yaml").to_dict()
-    ours = config.to_dict()
+    theirs = _comparable(load_video_config(source / "config.yaml"))
+    ours = _comparable(config)
     differ = sorted(f"{section}.{key}" for section, values in ours.items() if isinstance(values, dict)
                     for key, value in values.items()
                     if theirs.get(section, {}).get(key) != value and f"{section}.{key}" not in NOT_RESULT_KEYS)
@@ -427,6 +431,16 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
             log(f"{unit.key}: reused from {source} (same config)")
 
 
+def _comparable(config: VideoExperimentConfig) -> dict[str, Any]:
+    """The config as a dict, with a temperature left to the memory module's default written out (so that
+    ``temperature: null`` and the default's value compare equal)."""
+    values = config.to_dict()
+    model = values["model"]
+    if model.get("temperature") is None:
+        model["temperature"] = DEFAULT_TEMPERATURE.get(model.get("similarity"))
+    return values
+
+
 def _split_list(text: str | None, cast=str) -> list[Any] | None:
     if not text:
         return None
@@ -436,7 +450,7 @@ def _split_list(text: str | None, cast=str) -> list[Any] | None:
         raise ConfigError(f"cannot read {text!r} as a comma-separated list of {cast.__name__}s") from None
 
 
-def _command_line(args: argparse.Namespace) -> str:
+def _command_line(args: ReproduceOptions) -> str:
     """The ``memae reproduce`` command equivalent to ``args`` (independent of how it was launched)."""
     parts = ["memae", "reproduce", args.experiment]
     resuming = bool(getattr(args, "resume", None))  # the run's own config holds everything else
@@ -455,7 +469,7 @@ def _command_line(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _resolve(args: argparse.Namespace) -> tuple[VideoExperimentConfig, list[str]]:
+def _resolve(args: ReproduceOptions) -> tuple[VideoExperimentConfig, list[str]]:
     """Config from preset -> --quick -> flags -> --set (later wins); returns it and the override list used."""
     preset = getattr(args, "preset", None) or ("paper" if torch.cuda.is_available() else "cpu")
     items: list[str] = []
@@ -484,7 +498,7 @@ def _units(experiment: str, methods: list[str], seeds: list[int], slots: list[in
     return [Unit(m, s) for m in methods for s in seeds]
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: ReproduceOptions) -> int:
     """``memae reproduce table2|table4|fig7``: see the module docstring."""
     experiment = args.experiment
     if experiment not in METHODS:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ..io import write_csv
 from ..training.checkpoint import load_checkpoint, load_model
 from .reconstruction import reconstruction_errors
 
-__all__ = ["score_path", "read_inputs"]
+__all__ = ["score_path", "read_inputs", "read_table_for_model"]
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 
@@ -34,10 +38,51 @@ def read_inputs(path: Path, input_shape: tuple[int, ...], state: dict, label_col
             array = array[None]
         return array, [str(i) for i in range(len(array))], None
     if suffix in (".csv", ".parquet", ".pq", ".gz"):
-        from ..data.tables import read_table_for_model
-
         return read_table_for_model(path, state, label_column)
     raise DataError(f"cannot score {path}: unknown input type {suffix!r}; use .npy, an image folder, .csv or .parquet")
+
+
+def read_table_for_model(
+    path: str | os.PathLike[str], state: Mapping[str, Any], label_column: str | None = None
+) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Read a table to score with a checkpoint, preprocessed exactly as at training time.
+
+    The preprocessor comes from ``state["extra"]["preprocessor"]`` (a :meth:`TablePreprocessor.state_dict`
+    or ``KDDPreprocessor.state_dict``).  Without one, every column must already be numeric and is used as is.
+    A KDD preprocessor reads ``path`` as a raw KDD Cup 99 file (no header; labels give ``is_anomaly``).
+
+    Returns
+    -------
+    x : numpy.ndarray, float32, shape (n_rows, n_features)
+    ids : list of str
+        Row numbers (0-based) as strings.
+    labels : numpy.ndarray of shape (n_rows,) or None
+        The ``label_column`` values (for KDD: ``is_anomaly``), else None.
+    """
+    from ..data.kdd import KDDPreprocessor, load_kddcup99
+    from ..data.tables import PREPROCESSOR_KEY, TablePreprocessor, check_finite, read_table
+
+    extra = state.get("extra") if isinstance(state, Mapping) else None
+    pre_state = (extra or {}).get(PREPROCESSOR_KEY)
+    if isinstance(pre_state, Mapping) and pre_state.get("kind") == "KDDPreprocessor":
+
+        data = load_kddcup99(path)
+        x = KDDPreprocessor.from_state_dict(pre_state).transform(data).astype(np.float32, copy=False)
+        return x, [str(i) for i in range(data.n_rows)], data.is_anomaly.copy()
+    X, y, names = read_table(path, label_column)
+    if pre_state is not None:
+        x = TablePreprocessor.from_state_dict(pre_state).transform(X)
+    else:
+        from pandas.api.types import is_numeric_dtype  # read_table has needed pandas already
+
+        not_numeric = [n for n in names if not is_numeric_dtype(X[n])]
+        if not_numeric:
+            raise DataError(
+                f"{path}: columns {not_numeric[:5]} are not numeric and the checkpoint has no preprocessor; "
+                "train on this kind of table with memae so that its preprocessing is saved"
+            )
+        x = check_finite(X.to_numpy(dtype=np.float64), str(path), names)
+    return x.astype(np.float32, copy=False), [str(i) for i in range(len(X))], y
 
 
 def _read_image_folder(path: Path, input_shape: tuple[int, ...]):
@@ -63,8 +108,6 @@ def _read_image_folder(path: Path, input_shape: tuple[int, ...]):
 
 def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, *,
                label_column: str | None = None, error: str | None = None) -> Path:
-    from ..experiments.runner import write_csv
-
     state = load_checkpoint(checkpoint)
     model = load_model(checkpoint, state=state)
     extra = state.get("extra", {})

@@ -8,11 +8,15 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..training.distributed import DistInfo, shard_indices
-from ..training.trainer import _first, as_dataset
+from ..training.trainer import as_dataset
 
 __all__ = ["reconstruction_errors", "memory_distances", "combined_scores", "ERRORS"]
 
 ERRORS = ("mse", "mae")  # paper: squared error; authors' video code: mean absolute error
+
+
+def _inputs(batch):  # a DataLoader batch of a (x, y) dataset is a pair; scoring needs x only
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
 
 
 def _per_sample(reconstruction: Tensor, x: Tensor, error: str) -> Tensor:
@@ -51,7 +55,7 @@ def reconstruction_errors(
     indices = shard_indices(len(dataset), info)
     scores = []
     for batch in DataLoader(Subset(dataset, indices), batch_size, shuffle=False):
-        x = _first(batch).to(device)
+        x = _inputs(batch).to(device)
         scores.append(_per_sample(model(x)[0], x, error).double().cpu())
     local = torch.cat(scores).numpy() if scores else np.zeros(0)
     if not info.enabled:
@@ -82,7 +86,7 @@ def memory_distances(model: nn.Module, data: Dataset | Tensor | np.ndarray, *, b
     memory = model.memory.memory  # (N, C)
     out = []
     for batch in DataLoader(dataset, batch_size, shuffle=False):
-        z = model.encode(_first(batch).to(device))
+        z = model.encode(_inputs(batch).to(device))
         queries = z.flatten(1) if model.flatten_latent else z.movedim(1, -1)
         queries = queries.reshape(z.shape[0], -1, memory.shape[1])  # (B, Q, C): Q = 1 or one per position
         nearest = torch.cdist(queries, memory.unsqueeze(0).expand(z.shape[0], -1, -1)).amin(dim=2) ** 2  # (B, Q)

@@ -1,4 +1,8 @@
-"""Training: the loop, checkpoints and multi-process plumbing."""
+"""Training: the loop, checkpoints and multi-process plumbing.
+
+May import: models, memory, functional, io, errors, version; never data, scoring, experiments, detector,
+baselines, cli or the package root (``lint-imports`` checks the layers; see ``pyproject.toml``).
+"""
 
 from .checkpoint import load_checkpoint, load_model, save_checkpoint
 from .distributed import DistInfo, init_distributed, resolve_device

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..errors import CheckpointError, MemAEError
 from ..io import atomic_path
+from ..version import __version__
 
 __all__ = ["save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
 
@@ -35,8 +36,6 @@ def save_checkpoint(
     extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write a checkpoint to ``path`` (temp file, then rename: an interrupted save leaves the old file intact)."""
-    from .. import __version__
-
     model = getattr(model, "module", model)  # unwrap DDP
     state = {
         "format": CHECKPOINT_FORMAT,

@@ -1,0 +1,59 @@
+"""Start-up time of the ``memae`` command: ``memae --help`` and ``memae train --help`` against ``python -c pass``.
+
+Each command runs as a fresh subprocess (``python -m memae ...`` with this checkout's ``src`` first on the path),
+interleaved in one process (pass, --help, train --help, pass, ...) so drift in machine load hits all alike; we
+report medians and the overhead over ``python -c pass``.  Issue 11's target: under 0.3 s over it.
+
+    python benchmarks/cli_startup.py                 # 15 runs each
+    python benchmarks/cli_startup.py --repeats 31 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+COMMANDS = {
+    "python -c pass": ["-c", "pass"],
+    "memae --help": ["-m", "memae", "--help"],
+    "memae train --help": ["-m", "memae", "train", "--help"],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for _ in range(args.repeats):
+        for name, argv in COMMANDS.items():
+            tic = time.perf_counter()
+            subprocess.run([sys.executable, *argv], env=env, check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - tic)
+    base = statistics.median(times["python -c pass"])
+    result = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+              "load_avg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None, "repeats": args.repeats,
+              "median_s": {k: round(statistics.median(v), 4) for k, v in times.items()},
+              "over_python_s": {k: round(statistics.median(v) - base, 4) for k, v in times.items() if k != "python -c pass"}}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"python {result['python']}, {result['cpus']} CPUs, load average {result['load_avg']}, "
+          f"median of {args.repeats} runs each")
+    for name, median in result["median_s"].items():
+        extra = f"  (+{result['over_python_s'][name]:.3f} s over python -c pass)" if name in result["over_python_s"] else ""
+        print(f"  {name:<22} {median:.3f} s{extra}")
+
+
+if __name__ == "__main__":
+    main()
