@@ -11,10 +11,9 @@ the validation normals.  It costs no extra training.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +29,9 @@ from ..scoring.reconstruction import combined_scores, memory_distances
 from .progress import RunLog, remember_args, run_commits
 from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
                      write_csv)
+
+if TYPE_CHECKING:
+    from . import ReproduceOptions
 
 CONFIGS = Path(__file__).with_name("configs")
 DATASETS = {"mnist": "table1_mnist.yaml", "fashion-mnist": "table1_mnist.yaml", "cifar10": "table1_cifar10.yaml",
@@ -177,7 +179,7 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str, s
     return {"summary": summary, "table": text}
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: "ReproduceOptions") -> int:
     with fresh_run_dir(args.out, f"table1-{(args.dataset or 'mnist').lower()}", args.resume) as run_dir:
         args = remember_args(args, run_dir)
         dataset = (args.dataset or "mnist").lower()

@@ -15,10 +15,9 @@ label-free epoch choice (``train.select: separation`` with ``select_data: test``
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +30,9 @@ from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
 from .progress import RunLog, remember_args, run_commits
 from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
                      write_csv)
+
+if TYPE_CHECKING:
+    from . import ReproduceOptions
 
 CONFIG = Path(__file__).with_name("configs") / "table3.yaml"
 MEMAE_METHODS = {"memae": "MemAE", "memae-nonspar": "MemAE-nonSpar", "ae": "AE"}
@@ -125,7 +127,7 @@ def _report(rows, methods, run_dir: Path, base, data_root: str) -> dict[str, Any
     return {"summary": summary, "table": text}
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: "ReproduceOptions") -> int:
     with fresh_run_dir(args.out, "table3", args.resume) as run_dir:
         args = remember_args(args, run_dir)
         if not args.data_root:
