@@ -63,7 +63,7 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-_FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_class", "label_column")
+_FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_class", "label_column", "anomaly_label")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -84,6 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(config_path, _overrides(args))
     else:
         config = load_config(args.config, _overrides(args))
+        if args.anomaly_label is not None:
+            _set_anomaly_label(config, args.anomaly_label)
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
     if not args.resume:
         run_dir = _shared_run_dir(config.output_dir, config.name)
@@ -97,6 +99,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         _print_metrics(outcome.metrics)
         print(f"run folder: {run_dir}")
     return 0
+
+
+def _set_anomaly_label(config, value: str) -> None:
+    """``--anomaly-label`` is stored as ``data.label_column: NAME=VALUE`` (see ``data.experiment.split_label_spec``)."""
+    from ..data.experiment import split_label_spec
+    from ..errors import ConfigError
+
+    column, _ = split_label_spec(config.data.label_column)
+    if not column:
+        raise ConfigError("--anomaly-label needs --label-column NAME: the column whose value it names")
+    config.data.label_column = f"{column}={value}"
 
 
 def _shared_run_dir(output_dir: str, name: str) -> Path:
@@ -193,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train on normal data; evaluate on the labelled test split if there is one.")
     _add_config_args(p)
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from RUN_DIR/last.pt")
+    p.add_argument("--anomaly-label", metavar="VALUE",
+                   help="tables: the value of --label-column that marks an anomaly (every other value is normal); "
+                        "needed unless the labels are 0/1, True/False, scikit-learn's 1/-1 or normal/anomaly")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics")
