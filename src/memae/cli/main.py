@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -241,6 +242,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(debug: bool) -> None:
+    """memae's own warnings (damage, out-of-distribution input, ...) as one ``Warning: ...`` line each, every time."""
+    from ..errors import MemAEWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+        if debug or not issubclass(category, MemAEWarning):
+            print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
+        else:
+            print(f"Warning: {message}", file=sys.stderr)
+
+    warnings.simplefilter("always", MemAEWarning)
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -249,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     debug = os.environ.get("MEMAE_DEBUG") == "1"
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            _one_line_warnings(debug)
+            return int(args.func(args) or 0)
     except MemAEError as exc:
         if debug:
             raise

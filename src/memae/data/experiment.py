@@ -170,10 +170,13 @@ def _table_data(data, seed: int) -> ExperimentData:
         from .kdd import load_kddcup99
 
         return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction)
-    from .tables import TablePreprocessor, read_table
+    from .tables import TablePreprocessor, check_table_cells, read_table, warn_label_like_columns
 
     label_column, anomaly_label = split_label_spec(data.label_column)
     frame, labels, _ = read_table(data.root, label_column)
+    check_table_cells(frame, data.root)  # before the split, so that errors name the file's rows
+    if label_column is None:
+        warn_label_like_columns(list(frame.columns), data.root)
     n = len(frame)
     if labels is not None:
         is_anomaly = labels_to_bool(np.asarray(labels), label_column, anomaly_label)
