@@ -261,3 +261,48 @@ def test_score_video_reports_damage_and_keeps_frame_numbers(tmp_path, capsys, vi
         else:
             assert "Warning" not in err and len(rows) == N_FRAMES  # nothing lost: all frames decoded
     assert checked >= 2
+
+
+# -- item 8: no tracebacks; output paths checked before any work ------------------------------------------------------
+
+DIGITS_TRAIN = ["--dataset", "digits", "--architecture", "digits", "--epochs", "1", "--set", "train.progress=false"]
+UNWRITABLE = "/proc/memae-no-such-place/x"  # not creatable, even for root
+
+
+@pytest.mark.parametrize("value,message", [("lots", "whole number"), ("2.5", "whole number")])
+def test_bad_num_slots_is_one_line(tmp_path, capsys, value, message):
+    code, out, err = run_cli(["train", *DIGITS_TRAIN, "--set", f"model.options.num_slots={value}",
+                              "--out", tmp_path / "runs"], capsys)
+    one_line_error(code, err)
+    assert "model.options.num_slots" in err and message in err and not (tmp_path / "runs").exists()
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("digits")
+    assert main(["train", *DIGITS_TRAIN, "--out", str(out / "runs")]) == 0
+    return only_run(out / "runs")
+
+
+def test_unwritable_or_folder_out_is_one_line(tmp_path, capsys, digits_run):
+    np.save(tmp_path / "x.npy", np.zeros((2, 1, 8, 8), np.float32))
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for out in (folder, UNWRITABLE + ".csv", tmp_path / "x.npy" / "s.csv"):
+        code, stdout, err = run_cli(["score", digits_run / "best.pt", tmp_path / "x.npy", "--out", out], capsys)
+        one_line_error(code, err)
+        assert "--out" in err
+    code, stdout, err = run_cli(["train", *DIGITS_TRAIN, "--out", UNWRITABLE], capsys)
+    one_line_error(code, err)
+    code, stdout, err = run_cli(["evaluate", digits_run / "best.pt", "--out", UNWRITABLE], capsys)
+    one_line_error(code, err)
+
+
+def test_unwritable_plot_is_refused_before_the_csv_is_written(tmp_path, capsys, video_checkpoint):
+    video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)
+    out = tmp_path / "s.csv"
+    for flag in ("--plot", "--overlay"):
+        code, stdout, err = run_cli(["score-video", video_checkpoint, video, "--out", out, flag, UNWRITABLE + ".png"
+                                     if flag == "--plot" else UNWRITABLE + ".mp4", "--no-progress"], capsys)
+        one_line_error(code, err)
+        assert flag in err and not out.exists()

@@ -87,6 +87,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(args.config, _overrides(args))
         if args.anomaly_label is not None:
             _set_anomaly_label(config, args.anomaly_label)
+    from .checks import check_model_options, check_output_dir
+
+    check_model_options(config.model.options)  # before any data is read or a run folder made
+    if not args.resume:
+        check_output_dir(config.output_dir, "--out")
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
     if not args.resume:
         run_dir = _shared_run_dir(config.output_dir, config.name)
@@ -152,6 +157,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
                          "or score a video with 'memae score-video'")
     config = config_from_dict(apply_overrides(state["config"], overrides))
+    from .checks import check_output_dir
+
+    check_output_dir(config.output_dir, "--out")
     model = load_model(args.checkpoint, state=state)
     data = build_experiment_data(config.data, config.train.seed)  # the stored seed: the same split as in training
     if data.test_labels is None:
@@ -171,7 +179,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from ..scoring.inputs import score_path
+    from .checks import check_output_file
 
+    check_output_file(args.out, "--out")
     path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error)
     print(f"scores written to {path}")
     return 0
@@ -181,6 +191,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..config import fresh_run_dir
     from ..experiments.demo import run_demo
 
+    from .checks import check_output_dir
+
+    check_output_dir(args.out, "--out")
     classes = [0, 1] if args.quick else None
     epochs = 3 if args.quick else args.epochs
     with fresh_run_dir(args.out, "demo") as run_dir:
@@ -271,6 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # disk full, a folder removed under us...: still one line, as the README promises
+        if debug:
+            raise
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         hints = {"train": "'memae train --resume RUN_DIR'",

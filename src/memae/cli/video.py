@@ -61,8 +61,16 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     from ..scoring.video_stream import model_clip_shape, score_video
     from ..training import load_checkpoint, load_model, resolve_device
 
+    from .checks import check_output_dir, check_output_file
+
     if args.batch_size < 1:
         raise MemAEError(f"--batch-size must be >= 1, got {args.batch_size}")
+    check_output_file(args.out, "--out")  # every output path before any decoding: a bad --plot once cost the CSV
+    check_output_file(args.plot, "--plot")
+    if args.overlay and Path(args.overlay).suffix:
+        check_output_file(args.overlay, "--overlay")
+    else:
+        check_output_dir(args.overlay, "--overlay")
     device = resolve_device(args.device)
     state = load_checkpoint(args.checkpoint)
     model = load_model(args.checkpoint, device, state=state)
