@@ -306,3 +306,36 @@ def test_unwritable_plot_is_refused_before_the_csv_is_written(tmp_path, capsys, 
                                      if flag == "--plot" else UNWRITABLE + ".mp4", "--no-progress"], capsys)
         one_line_error(code, err)
         assert flag in err and not out.exists()
+
+
+# -- item 9: checkpoint errors are ours, whole, and plain text --------------------------------------------------------
+
+def test_checkpoint_errors_are_our_own_one_line(tmp_path, capsys, monkeypatch):
+    import os
+    import pickle
+
+    import torch
+
+    class Payload:
+        def __reduce__(self):
+            return (os.getcwd, ())
+
+    torch.save({"x": Payload()}, tmp_path / "pickled.pt")
+    (tmp_path / "random.pt").write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    torch.save({"a": torch.zeros(100)}, tmp_path / "full.pt")
+    data = (tmp_path / "full.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    (tmp_path / "empty.pt").write_bytes(b"")
+    monkeypatch.delenv("MEMAE_DEBUG", raising=False)
+    for name in ("pickled", "random", "cut", "empty"):
+        code, out, err = run_cli(["evaluate", tmp_path / f"{name}.pt"], capsys)
+        one_line_error(code, err)
+        assert "\x1b" not in err and "[torch" not in err and "Weights only" not in err and "Stream" not in err, err
+        assert err.rstrip().endswith(("best.pt or last.pt", "folder", "never code)")), err
+    monkeypatch.setenv("MEMAE_DEBUG", "1")
+    from memae.errors import CheckpointError
+    from memae.training.checkpoint import load_checkpoint
+
+    with pytest.raises(CheckpointError, match=r"\[torch: "):
+        load_checkpoint(tmp_path / "cut.pt")
+    assert pickle  # the payload class above is what a malicious checkpoint would carry
