@@ -339,3 +339,37 @@ def test_checkpoint_errors_are_our_own_one_line(tmp_path, capsys, monkeypatch):
     with pytest.raises(CheckpointError, match=r"\[torch: "):
         load_checkpoint(tmp_path / "cut.pt")
     assert pickle  # the payload class above is what a malicious checkpoint would carry
+
+
+# -- item 10: evaluate --help lists only what evaluate accepts --------------------------------------------------------
+
+def test_evaluate_help_shows_only_accepted_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = capsys.readouterr().out
+    for flag in ("--data-root", "--device", "--out", "--name", "--set"):
+        assert flag in text
+    for flag in ("--epochs", "--lr", "--seed", "--variant", "--architecture", "--normal-class", "--batch-size"):
+        assert flag not in text
+
+
+# -- item 11: relative --data-root stored resolved; evaluate folder beside the run ------------------------------------
+
+def test_relative_data_root_and_evaluate_from_another_folder(tmp_path, capsys, monkeypatch):
+    import yaml
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    write_table(work / "t.csv", [0, 0, 1])
+    monkeypatch.chdir(work)
+    code, out, err = run_cli(["train", "--dataset", "table", "--data-root", "t.csv", "--label-column", "diagnosis",
+                              *TABLE_TRAIN, "--out", "runs"], capsys)
+    assert code == 0, err
+    run = only_run(work / "runs")
+    assert yaml.safe_load((run / "config.yaml").read_text())["data"]["root"] == str(work / "t.csv")
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run_cli(["evaluate", run / "best.pt"], capsys)
+    assert code == 0, err
+    assert not any(elsewhere.iterdir())  # nothing written where the command ran
+    assert len([p for p in (work / "runs").iterdir() if p.name.endswith(tuple("0123456789")) and "evaluate" in p.name]) == 1

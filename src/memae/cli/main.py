@@ -90,6 +90,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .checks import check_model_options, check_output_dir
 
     check_model_options(config.model.options)  # before any data is read or a run folder made
+    if config.data.root is not None and not Path(config.data.root).is_absolute():
+        # stored resolved: evaluate and --resume from another folder must find the same data
+        config.data.root = str(Path(config.data.root).resolve())
     if not args.resume:
         check_output_dir(config.output_dir, "--out")
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
@@ -156,6 +159,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if "model_config" in state and state["config"].get("preset"):
         raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
                          "or score a video with 'memae score-video'")
+    if args.out is None:  # the evaluate folder goes beside the run it evaluates, wherever the command runs
+        overrides.append(f"output_dir={_quote(str(Path(args.checkpoint).resolve().parent.parent))}")
     config = config_from_dict(apply_overrides(state["config"], overrides))
     from .checks import check_output_dir
 
@@ -225,9 +230,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "needed unless the labels are 0/1, True/False, scikit-learn's 1/-1 or normal/anomaly")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics")
+    p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics",
+                       description="Re-create the training run's split from the checkpoint's config and score its "
+                                   "test part. Only where the data lives, the device, the output and score.* can "
+                                   "change: anything else would mix training samples into the test set.")
     p.add_argument("checkpoint", help="best.pt or last.pt of a run folder")
-    _add_config_args(p)
+    p.add_argument("--data-root", help="where the data is now, if it moved since training")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--out", help="parent folder of the new evaluate folder (default: beside the checkpoint's run "
+                                 "folder)")
+    p.add_argument("--name", help="prefix of the evaluate folder (default: the run's name)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="score.KEY=VALUE",
+                   help="override a score key, e.g. --set score.error=mae")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("score", help="write per-sample anomaly scores of new data to a CSV",
