@@ -373,3 +373,31 @@ def test_relative_data_root_and_evaluate_from_another_folder(tmp_path, capsys, m
     assert code == 0, err
     assert not any(elsewhere.iterdir())  # nothing written where the command ran
     assert len([p for p in (work / "runs").iterdir() if p.name.endswith(tuple("0123456789")) and "evaluate" in p.name]) == 1
+
+
+# -- item 7: memae score reads the usual .npy image layouts -----------------------------------------------------------
+
+def test_score_accepts_common_npy_layouts(tmp_path, capsys, digits_run):
+    import csv
+
+    rng = np.random.default_rng(0)
+    nchw = rng.random((5, 1, 8, 8), dtype=np.float32)
+    layouts = {"nchw": nchw, "nhw": nchw[:, 0], "nhwc": nchw.transpose(0, 2, 3, 1), "hw": nchw[0, 0],
+               "uint8": (nchw[:, 0] * 255).astype(np.uint8)}
+    scores = {}
+    for name, array in layouts.items():
+        np.save(tmp_path / f"{name}.npy", array)
+        code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / f"{name}.npy", "--out",
+                                  tmp_path / f"{name}.csv"], capsys)
+        assert code == 0, (name, err)
+        scores[name] = [float(r["score"]) for r in csv.DictReader(open(tmp_path / f"{name}.csv"))]
+    assert scores["nhw"] == scores["nchw"] == scores["nhwc"] and len(scores["nchw"]) == 5
+    assert scores["hw"] == scores["nchw"][:1]
+    np.save(tmp_path / "bad.npy", rng.random((5, 28, 28), dtype=np.float32))
+    code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / "bad.npy", "--out", tmp_path / "b.csv"],
+                             capsys)
+    one_line_error(code, err)
+    assert "(N, 1, 8, 8)" in err and "in_channels" not in err
+    with pytest.raises(SystemExit):
+        main(["score", "--help"])
+    assert "(N, H, W, C)" in capsys.readouterr().out

@@ -245,7 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("score", help="write per-sample anomaly scores of new data to a CSV",
-                       description="INPUT: a .npy array of samples, an image folder, or a CSV/Parquet table.")
+                       description="INPUT: a .npy array of samples, an image folder, or a CSV/Parquet table. "
+                                   ".npy images may be (N, C, H, W), (N, H, W, C), or (N, H, W) for one-channel "
+                                   "models (uint8 0-255 or float 0-1); one sample may drop the N axis. Tables: "
+                                   "(N, features).")
     p.add_argument("checkpoint", help="best.pt of a run folder")
     p.add_argument("input", help=".npy file, folder of images, or .csv/.parquet table")
     p.add_argument("--out", required=True, help="CSV file to write (id, score, predicted_anomaly)")
