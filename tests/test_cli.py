@@ -195,7 +195,7 @@ def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(tmp_p
     run = only_run(tmp_path)
     code, out, err = run_cli(["train", "--resume", run, "--variant", "ae"], capsys)
     assert code == 1 and "--resume continues the same model" in err
-    code, out, err = run_cli(["evaluate", run / "best.pt", "--seed", "5"], capsys)
+    code, out, err = run_cli(["evaluate", run / "best.pt", "--set", "train.seed=5"], capsys)
     assert code == 1 and "train.seed" in err
 
 

@@ -28,3 +28,8 @@ class UnknownNameError(MemAEError, KeyError):
 
 class CheckpointError(MemAEError, RuntimeError):
     """A missing, corrupt or incompatible checkpoint file."""
+
+
+class MemAEWarning(UserWarning):
+    """Something the user should know that does not stop the command (damaged video, out-of-distribution input,
+    a label-like column used as a feature).  The CLI prints it as one ``Warning: ...`` line on stderr."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import math
 import os
 import socket
 import tempfile
@@ -54,8 +55,25 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """Write ``obj`` as indented JSON to ``path`` atomically; NaN and +-inf become ``null``.
+
+    Python's json writes a bare ``NaN`` by default, which strict readers (browsers, jq, other languages) refuse.
+    """
+    text = json.dumps(_finite_or_null(obj), indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    return write_text(path, text + "\n")
+
+
+def _finite_or_null(obj: Any) -> Any:
+    """A copy of ``obj`` with every non-finite float (also NumPy scalars and arrays) replaced by None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_or_null(v) for v in obj]
+    if type(obj).__module__ == "numpy":
+        return _finite_or_null(_json_default(obj))
+    return obj
 
 
 def _json_default(obj: Any) -> Any:

@@ -9,6 +9,7 @@ import argparse
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-_FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_class", "label_column")
+_FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_class", "label_column", "anomaly_label")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -85,6 +86,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(config_path, _overrides(args))
     else:
         config = load_config(args.config, _overrides(args))
+        if args.anomaly_label is not None:
+            _set_anomaly_label(config, args.anomaly_label)
+    from .checks import check_model_options, check_output_dir
+
+    check_model_options(config.model.options)  # before any data is read or a run folder made
+    if config.data.root is not None and not Path(config.data.root).is_absolute():
+        # stored resolved: evaluate and --resume from another folder must find the same data
+        config.data.root = str(Path(config.data.root).resolve())
+    if not args.resume:
+        check_output_dir(config.output_dir, "--out")
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
     if not args.resume:
         run_dir = _shared_run_dir(config.output_dir, config.name)
@@ -98,6 +109,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         _print_metrics(outcome.metrics)
         print(f"run folder: {run_dir}")
     return 0
+
+
+def _set_anomaly_label(config, value: str) -> None:
+    """``--anomaly-label`` is stored as ``data.label_column: NAME=VALUE`` (see ``data.experiment.split_label_spec``)."""
+    from ..data.experiment import split_label_spec
+    from ..errors import ConfigError
+
+    column, _ = split_label_spec(config.data.label_column)
+    if not column:
+        raise ConfigError("--anomaly-label needs --label-column NAME: the column whose value it names")
+    config.data.label_column = f"{column}={value}"
 
 
 def _shared_run_dir(output_dir: str, name: str) -> Path:
@@ -137,7 +159,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if "model_config" in state and state["config"].get("preset"):
         raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
                          "or score a video with 'memae score-video'")
+    if args.out is None:  # the evaluate folder goes beside the run it evaluates, wherever the command runs
+        overrides.append(f"output_dir={_quote(str(Path(args.checkpoint).resolve().parent.parent))}")
     config = config_from_dict(apply_overrides(state["config"], overrides))
+    from .checks import check_output_dir
+
+    check_output_dir(config.output_dir, "--out")
     model = load_model(args.checkpoint, state=state)
     data = build_experiment_data(config.data, config.train.seed)  # the stored seed: the same split as in training
     if data.test_labels is None:
@@ -157,7 +184,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from ..scoring.inputs import score_path
+    from .checks import check_output_file
 
+    check_output_file(args.out, "--out")
     path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error)
     print(f"scores written to {path}")
     return 0
@@ -167,6 +196,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..config import fresh_run_dir
     from ..experiments.demo import run_demo
 
+    from .checks import check_output_dir
+
+    check_output_dir(args.out, "--out")
     classes = [0, 1] if args.quick else None
     epochs = 3 if args.quick else args.epochs
     with fresh_run_dir(args.out, "demo") as run_dir:
@@ -185,15 +217,30 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train on normal data; evaluate on the labelled test split if there is one.")
     _add_config_args(p)
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from RUN_DIR/last.pt")
+    p.add_argument("--anomaly-label", metavar="VALUE",
+                   help="tables: the value of --label-column that marks an anomaly (every other value is normal); "
+                        "needed unless the labels are 0/1, True/False, scikit-learn's 1/-1 or normal/anomaly")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics")
+    p = sub.add_parser("evaluate", help="score the configured test split with a checkpoint and report metrics",
+                       description="Re-create the training run's split from the checkpoint's config and score its "
+                                   "test part. Only where the data lives, the device, the output and score.* can "
+                                   "change: anything else would mix training samples into the test set.")
     p.add_argument("checkpoint", help="best.pt or last.pt of a run folder")
-    _add_config_args(p)
+    p.add_argument("--data-root", help="where the data is now, if it moved since training")
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:N")
+    p.add_argument("--out", help="parent folder of the new evaluate folder (default: beside the checkpoint's run "
+                                 "folder)")
+    p.add_argument("--name", help="prefix of the evaluate folder (default: the run's name)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="score.KEY=VALUE",
+                   help="override a score key, e.g. --set score.error=mae")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("score", help="write per-sample anomaly scores of new data to a CSV",
-                       description="INPUT: a .npy array of samples, an image folder, or a CSV/Parquet table.")
+                       description="INPUT: a .npy array of samples, an image folder, or a CSV/Parquet table. "
+                                   ".npy images may be (N, C, H, W), (N, H, W, C), or (N, H, W) for one-channel "
+                                   "models (uint8 0-255 or float 0-1); one sample may drop the N axis. Tables: "
+                                   "(N, features).")
     p.add_argument("checkpoint", help="best.pt of a run folder")
     p.add_argument("input", help=".npy file, folder of images, or .csv/.parquet table")
     p.add_argument("--out", required=True, help="CSV file to write (id, score, predicted_anomaly)")
@@ -217,6 +264,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(debug: bool) -> None:
+    """memae's own warnings (damage, out-of-distribution input, ...) as one ``Warning: ...`` line each, every time."""
+    from ..errors import MemAEWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 - warnings' signature
+        if debug or not issubclass(category, MemAEWarning):
+            print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
+        else:
+            print(f"Warning: {message}", file=sys.stderr)
+
+    warnings.simplefilter("always", MemAEWarning)
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -225,11 +286,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     debug = os.environ.get("MEMAE_DEBUG") == "1"
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            _one_line_warnings(debug)
+            return int(args.func(args) or 0)
     except MemAEError as exc:
         if debug:
             raise
         print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # disk full, a folder removed under us...: still one line, as the README promises
+        if debug:
+            raise
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         hints = {"train": "'memae train --resume RUN_DIR'",

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, MemAEError
+from ..errors import DataError, MemAEError, MemAEWarning
 
 __all__ = ["add_score_video_parser", "cmd_score_video", "OverlayWriter", "write_scores_csv", "plot_regularity"]
 
@@ -46,6 +47,10 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
     p.add_argument("--batch-size", type=int, default=8, help="clips per model call (default 8)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--on-damage", choices=("warn", "error"), default="warn",
+                   help="a video that lost frames (truncated or corrupt file): 'warn' (default) scores what remains, "
+                        "prints a warning line naming each gap and marks lost frames missing=1 in the CSV (a partial "
+                        "result); 'error' stops with exit 1 and writes nothing")
     p.set_defaults(func=cmd_score_video)
     return p
 
@@ -56,8 +61,16 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     from ..scoring.video_stream import model_clip_shape, score_video
     from ..training import load_checkpoint, load_model, resolve_device
 
+    from .checks import check_output_dir, check_output_file
+
     if args.batch_size < 1:
         raise MemAEError(f"--batch-size must be >= 1, got {args.batch_size}")
+    check_output_file(args.out, "--out")  # every output path before any decoding: a bad --plot once cost the CSV
+    check_output_file(args.plot, "--plot")
+    if args.overlay and Path(args.overlay).suffix:
+        check_output_file(args.overlay, "--overlay")
+    else:
+        check_output_dir(args.overlay, "--overlay")
     device = resolve_device(args.device)
     state = load_checkpoint(args.checkpoint)
     model = load_model(args.checkpoint, device, state=state)
@@ -79,14 +92,25 @@ def cmd_score_video(args: argparse.Namespace) -> int:
         if overlay is not None:
             overlay.abort()
         raise
+    damage = result.damage
+    if damage is not None and args.on_damage == "error":
+        if overlay is not None:
+            overlay.abort()
+        raise DataError(f"{damage.summary()}; nothing written (--on-damage warn scores the frames that remain)")
     if overlay is not None:
         overlay.close()
     reg = regularity(result.scores)
-    out = write_scores_csv(args.out, result.scores, reg, result.scored)
-    print(f"{result.num_frames} frames scored ({int(result.scored.sum())} by a centred clip, {error}, {mode} mode); "
-          f"scores written to {out}")
+    total = damage.expected if damage is not None else result.num_frames
+    out = write_scores_csv(args.out, result.scores, reg, result.scored, frame_index=result.frame_index, total=total)
+    partial = f" (partial: {damage.lost} of {total} frames lost, marked missing=1)" if damage is not None else ""
+    if damage is not None:
+        warnings.warn(f"{damage.summary()}; frame numbers follow the source's timestamps and lost frames are rows "
+                      "with missing=1 in the CSV", MemAEWarning, stacklevel=1)
+    print(f"{result.num_frames} frames scored ({int(result.scored.sum())} by a centred clip, {error}, {mode} mode)"
+          f"{partial}; scores written to {out}")
     if args.plot:
-        plot_regularity(args.plot, reg, title=f"{source.name}: regularity ({error}, {mode})")
+        plot_regularity(args.plot, reg, title=f"{source.name}: regularity ({error}, {mode})",
+                        frame_index=result.frame_index, lost=damage.gaps if damage is not None else None)
         print(f"regularity plot written to {args.plot}")
     if overlay is not None:
         print(f"overlay written to {args.overlay}")
@@ -107,26 +131,42 @@ def _nearest_fill(values: np.ndarray) -> np.ndarray:
     return values[np.where(frames - left <= right - frames, left, right)]
 
 
-def write_scores_csv(path: str | Path, scores: np.ndarray, reg: np.ndarray, scored: np.ndarray) -> Path:
-    """CSV with one row per frame: ``frame`` (0-based), ``score`` (error), ``regularity`` (1 = normal), ``scored``.
+def write_scores_csv(path: str | Path, scores: np.ndarray, reg: np.ndarray, scored: np.ndarray, *,
+                     frame_index: np.ndarray | None = None, total: int | None = None) -> Path:
+    """CSV with one row per source frame: ``frame`` (0-based), ``score`` (error), ``regularity`` (1 = normal),
+    ``scored``, ``missing``.
 
     Frames no clip scores (``scored = 0``: the first and last few in centre mode) carry the nearest scored frame's
-    values, so every row has numbers.
+    values, so every decoded frame has numbers.  ``frame_index`` maps decoded frames to source frames: frames the
+    source lost (a damaged file) get a row with empty score and regularity and ``missing = 1``, so that every row's
+    ``frame`` names the source's frame, however much was lost before it.
     """
     from ..io import atomic_path
 
     score_f, reg_f = _nearest_fill(scores), _nearest_fill(reg)
+    index = np.arange(len(score_f)) if frame_index is None else np.asarray(frame_index, dtype=np.int64)
+    total = int(max(total or 0, index[-1] + 1 if len(index) else 0))
+    where = np.full(total, -1, dtype=np.int64)
+    where[index] = np.arange(len(index))
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["frame", "score", "regularity", "scored"])
-        for i, (s, r, k) in enumerate(zip(score_f, reg_f, scored)):
-            writer.writerow([i, f"{s:.8g}", f"{r:.6f}", int(k)])
+        writer.writerow(["frame", "score", "regularity", "scored", "missing"])
+        for frame, i in enumerate(where):
+            if i < 0:
+                writer.writerow([frame, "", "", 0, 1])
+            else:
+                writer.writerow([frame, f"{score_f[i]:.8g}", f"{reg_f[i]:.6f}", int(scored[i]), 0])
     return Path(path)
 
 
 def plot_regularity(path: str | Path, reg: np.ndarray, title: str = "regularity",
-                    labels: np.ndarray | None = None) -> Path:
-    """Line plot of the regularity score per frame (abnormal frames shaded if ``labels`` are given)."""
+                    labels: np.ndarray | None = None, *, frame_index: np.ndarray | None = None,
+                    lost: list[tuple[int, int]] | None = None) -> Path:
+    """Line plot of the regularity score per frame (abnormal frames shaded if ``labels`` are given).
+
+    ``frame_index``: source frame of each value (a damaged video skips lost frames); ``lost``: ``(first, last)``
+    runs of lost frames, hatched grey so that a gap never looks like a smooth stretch of video.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -138,8 +178,20 @@ def plot_regularity(path: str | Path, reg: np.ndarray, title: str = "regularity"
     if labels is not None:
         for t in np.flatnonzero(np.asarray(labels, dtype=bool)):
             ax.axvspan(t - 0.5, t + 0.5, color="tab:red", alpha=0.15, lw=0)
-    ax.plot(np.arange(len(reg)), reg, lw=1.2, color="tab:blue")
-    ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(0, max(len(reg) - 1, 1)), title=title)
+    x = np.arange(len(reg)) if frame_index is None else np.asarray(frame_index)
+    y = np.asarray(reg, dtype=np.float64).copy()
+    if len(x) > 1:  # break the line across lost frames instead of drawing a straight segment over them
+        jumps = np.flatnonzero(np.diff(x) > 1)
+        x = np.insert(x.astype(np.float64), jumps + 1, np.nan)
+        y = np.insert(y, jumps + 1, np.nan)
+    for first, last in lost or []:
+        ax.axvspan(first - 0.5, last + 0.5, color="0.6", alpha=0.3, lw=0, hatch="//",
+                   label="lost frames" if first == lost[0][0] else None)
+    ax.plot(x, y, lw=1.2, color="tab:blue")
+    x_max = max(int(np.nanmax(x)) if len(x) else 0, max((b for _, b in lost or []), default=0), 1)
+    ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(0, x_max), title=title)
+    if lost:
+        ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")

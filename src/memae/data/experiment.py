@@ -95,18 +95,71 @@ def _image_data(data, seed: int) -> ExperimentData:
     )
 
 
+# Label values memae reads without being told which one is the anomaly (compared lower-case).  Anything else --
+# "B"/"M", "normal"/"malignant", 0/1/2 -- is an error that asks for --anomaly-label, because guessing "normal" for
+# unknown words once trained on every anomalous row without a word.
 ANOMALY_WORDS = {"1", "true", "yes", "anomaly", "anomalous", "abnormal", "outlier", "attack"}
+NORMAL_WORDS = {"0", "false", "no", "normal", "inlier"}
+SKLEARN_WORDS = {"1": False, "-1": True, "1.0": False, "-1.0": True}  # scikit-learn: 1 = inlier, -1 = outlier
 
 
-def labels_to_bool(values: np.ndarray, column: str) -> np.ndarray:
-    """1/True/'anomaly'-like values are anomalies; 0/False/'normal' are normal."""
+def split_label_spec(spec: str | None) -> tuple[str | None, str | None]:
+    """``data.label_column`` is ``NAME`` or ``NAME=VALUE`` (``--label-column NAME --anomaly-label VALUE``).
+
+    The anomaly value lives inside ``label_column`` so that ``config.yaml`` and the checkpoint carry it without a
+    new config key: ``evaluate`` and ``--resume`` re-create exactly the same split.
+    """
+    if spec is None or "=" not in str(spec):
+        return spec, None
+    name, value = str(spec).rsplit("=", 1)
+    return name, value
+
+
+def _value_counts(values: np.ndarray, limit: int = 8) -> str:
+    uniq, counts = np.unique(values.astype(str), return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    shown = [f"{uniq[i]!r} ({counts[i]} rows)" for i in order[:limit]]
+    return ", ".join(shown) + (f" and {len(uniq) - limit} more" if len(uniq) > limit else "")
+
+
+def labels_to_bool(values: np.ndarray, column: str, anomaly_label: str | None = None) -> np.ndarray:
+    """Which rows are anomalies, from a label column.
+
+    * ``anomaly_label`` given: rows equal to it (as text, or as a number for numeric columns) are anomalies, every
+      other row is normal; the value must occur.
+    * otherwise the column must hold a known convention: 0/1 and False/True (1 = anomaly), scikit-learn's 1/-1
+      (-1 = anomaly), or the words in :data:`ANOMALY_WORDS` / :data:`NORMAL_WORDS`.  Any other set of values is a
+      :class:`DataError` listing the values found.
+    """
     values = np.asarray(values)
-    if values.dtype.kind in "biuf":
-        if np.isnan(values.astype(float)).any():
-            raise DataError(f"label column {column!r} has missing values; fill them with 0 (normal) or 1 (anomaly)")
-        return values.astype(float) != 0
-    text = np.char.lower(values.astype(str))
-    return np.isin(text, list(ANOMALY_WORDS))
+    if values.dtype.kind in "fc" and np.isnan(values.astype(float)).any() or values.dtype.kind == "O" and any(
+            v is None or (isinstance(v, float) and v != v) for v in values):
+        raise DataError(f"label column {column!r} has missing values; fill or drop those rows")
+    if anomaly_label is not None:
+        text = values.astype(str)
+        hit = text == str(anomaly_label)
+        if values.dtype.kind in "iuf":
+            try:
+                hit |= values.astype(float) == float(anomaly_label)
+            except ValueError:
+                pass
+        if not hit.any():
+            raise DataError(f"--anomaly-label {anomaly_label!r} does not occur in label column {column!r}, which holds "
+                            f"{_value_counts(values)}; pass one of those values")
+        return hit
+    if values.dtype.kind == "b":
+        return values.astype(bool)
+    text = np.char.lower(np.char.strip(values.astype(str)))
+    if values.dtype.kind in "iuf":
+        text = np.array([str(int(v)) if float(v).is_integer() else str(v) for v in values.astype(float)])
+    found = set(np.unique(text).tolist())
+    if found <= set(SKLEARN_WORDS) and {"-1", "-1.0"} & found:  # 1/-1: scikit-learn's inlier/outlier labels
+        return np.isin(text, ["-1", "-1.0"])
+    if found <= ANOMALY_WORDS | NORMAL_WORDS:
+        return np.isin(text, list(ANOMALY_WORDS))
+    raise DataError(f"label column {column!r} holds {_value_counts(values)}, which is not a known label convention "
+                    "(0/1, True/False, scikit-learn's 1/-1, normal/anomaly); say which value marks an anomaly with "
+                    "--anomaly-label VALUE (config: data.label_column: NAME=VALUE)")
 
 
 def _table_data(data, seed: int) -> ExperimentData:
@@ -117,12 +170,19 @@ def _table_data(data, seed: int) -> ExperimentData:
         from .kdd import load_kddcup99
 
         return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction, data.protocol)
-    from .tables import TablePreprocessor, read_table
+    from .tables import TablePreprocessor, check_table_cells, read_table, warn_label_like_columns
 
-    frame, labels, _ = read_table(data.root, data.label_column)
+    label_column, anomaly_label = split_label_spec(data.label_column)
+    frame, labels, _ = read_table(data.root, label_column)
+    check_table_cells(frame, data.root)  # before the split, so that errors name the file's rows
+    if label_column is None:
+        warn_label_like_columns(list(frame.columns), data.root)
     n = len(frame)
     if labels is not None:
-        is_anomaly = labels_to_bool(np.asarray(labels), data.label_column)
+        is_anomaly = labels_to_bool(np.asarray(labels), label_column, anomaly_label)
+        if is_anomaly.all():
+            raise DataError(f"{data.root}: every row of label column {label_column!r} marks an anomaly, so there are "
+                            "no normal rows to train on; check the labels or --anomaly-label")
         order = rng.permutation(n)
         train_half, test_rows = np.sort(order[: n // 2]), np.sort(order[n // 2:])
         train_pool = train_half[~is_anomaly[train_half]]  # train on normal rows only

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from memae.errors import ConfigError, DataError
+from memae.errors import ConfigError, DataError, MemAEWarning
 
 __all__ = [
     "PREPROCESSOR_KEY",
@@ -47,6 +47,8 @@ __all__ = [
     "TablePreprocessor",
     "UnknownCategoryWarning",
     "check_finite",
+    "check_table_cells",
+    "warn_label_like_columns",
     "make_one_hot",
     "make_scaler",
     "read_table",
@@ -591,6 +593,72 @@ def _numeric_values(values: np.ndarray, name: str, what: str) -> np.ndarray:
                 "fix the value or list the column as categorical"
             ) from None
     raise DataError(f"{what}: column {name!r} cannot be converted to numbers")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------------------
+# whole-file checks (before any split, so that messages name the file's rows)
+# --------------------------------------------------------------------------------------------------
+
+#: A text column is taken for a numeric column with stray strings when at most this share of its values (and
+#: at least one) is not a number.  One ``'oops'`` once turned 30 features into 179 one-hot columns.
+STRAY_SHARE = 0.05
+LABEL_LIKE_NAMES = ("label", "y", "target", "class", "anomaly")
+
+
+def _file_row(path: Path, row: int) -> str:
+    """``row 17 (line 19 of t.csv)``: the 0-based data row, and the line for text tables (line 1 is the header)."""
+    if path.name.lower().endswith(_PARQUET_SUFFIXES):
+        return f"row {row} (0-based)"
+    return f"row {row} (0-based; line {row + 2} of {path.name}, counting the header)"
+
+
+def check_table_cells(frame: Any, path: str | os.PathLike[str]) -> None:
+    """Reject, naming the file's row, what would otherwise train silently on damaged values.
+
+    * NaN/inf in a numeric column, or a missing cell in a text column;
+    * a stray string in an otherwise numeric column (pandas types the column as text, and the preprocessor would
+      one-hot encode every distinct number).
+
+    Run this on the table as read, before any split: afterwards row numbers index the split, not the file.
+    """
+    pd = _require_pandas("checking tables")
+    path = Path(path)
+    problems: list[tuple[int, str]] = []  # (first bad row, message): the earliest row in the file is reported
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            values = col.to_numpy(dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                row = int(bad[0])
+                problems.append((row, f"{path}: {values[row]} in numeric column {name!r} at {_file_row(path, row)}; "
+                                      f"{bad.size} missing or infinite value(s) in the column; drop or impute them first"))
+            continue
+        missing = np.flatnonzero(col.isna().to_numpy())
+        if missing.size:
+            row = int(missing[0])
+            problems.append((row, f"{path}: missing value in column {name!r} at {_file_row(path, row)}; "
+                                  f"{missing.size} in the column; fill or drop those rows first"))
+            continue
+        numbers = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+        stray = np.flatnonzero(np.isnan(numbers))
+        if 0 < stray.size <= STRAY_SHARE * len(col):
+            row = int(stray[0])
+            problems.append((row, f"{path}: non-numeric value {col.iloc[row]!r} in numeric column {name!r} at "
+                                  f"{_file_row(path, row)} ({stray.size} such value(s) in the column); fix or drop "
+                                  "those rows"))
+    if problems:
+        raise DataError(min(problems)[1])
+
+
+def warn_label_like_columns(columns: Sequence[str], path: str | os.PathLike[str]) -> None:
+    """Warn when, without ``--label-column``, a column with a label's usual name is used as a feature."""
+    suspects = [c for c in columns if str(c).strip().lower() in LABEL_LIKE_NAMES]
+    if suspects:
+        warnings.warn(f"{path}: column {suspects[0]!r} looks like a label but is used as a feature; pass "
+                      f"--label-column {suspects[0]} to use it as labels", MemAEWarning, stacklevel=2)
 
 
 # --------------------------------------------------------------------------------------------------

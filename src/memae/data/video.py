@@ -77,6 +77,13 @@ class VideoSource:
         """Yield the frames in order as grey ``uint8`` arrays ``(H, W)``."""
         raise NotImplementedError
 
+    def iter_indexed_frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(index in the source, frame)``; indices skip frames the source has lost (see :attr:`damage`)."""
+        return enumerate(self.iter_frames())
+
+    #: After :meth:`iter_indexed_frames` has run to the end: what was lost, or None for an intact source.
+    damage: DamageReport | None = None
+
     def count_frames(self) -> int:
         """Exact number of frames; cheap (no pixel decoding) for files and folders."""
         n = self.num_frames
@@ -90,6 +97,34 @@ class VideoSource:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path) if self.path else self.name!r})"
+
+
+@dataclass
+class DamageReport:
+    """Frames a video file promised (container frame count, duration and timestamps) but did not deliver.
+
+    ``gaps`` holds ``(first, last)`` source frame indices (inclusive, 0-based) of each run of lost frames.
+    """
+
+    name: str
+    expected: int
+    decoded: int
+    gaps: list[tuple[int, int]]
+    decode_errors: int = 0
+    note: str = ""
+
+    @property
+    def lost(self) -> int:
+        return sum(b - a + 1 for a, b in self.gaps)
+
+    def summary(self, limit: int = 5) -> str:
+        """One line: ``cut.avi: 508 of 795 frames lost (frames 287-794: 508)``."""
+        parts = [f"{a}-{b}: {b - a + 1}" if b > a else f"{a}: 1" for a, b in self.gaps[:limit]]
+        more = f", and {len(self.gaps) - limit} more gaps" if len(self.gaps) > limit else ""
+        extra = f"; {self.decode_errors} undecodable packet(s)" if self.decode_errors else ""
+        note = f"; {self.note}" if self.note else ""
+        return (f"{self.name} is damaged: {self.lost} of {self.expected} frames lost (frames {', '.join(parts)}{more})"
+                f"{extra}{note}")
 
 
 class ArrayVideo(VideoSource):
@@ -216,9 +251,126 @@ class VideoFile(VideoSource):
                 raise DataError(f"{self.path}: decoding failed after {n} frames ({_short(exc)})") from exc
         self._decoded_frames = n
 
+    def iter_indexed_frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Decode leniently, yielding ``(source frame index, grey frame)``; sets :attr:`damage` at the end.
+
+        The index comes from each frame's timestamp, so frames after a damaged stretch keep their true numbers.
+        Undecodable packets are skipped and a file that ends early stops the stream; both show up as gaps against
+        the container's frame count (AVI, MP4) or duration (MKV, WebM).
+        """
+        av = _import_av()
+        self.damage = None
+        with self._open() as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            rate = stream.average_rate or stream.guessed_rate
+            fps = float(rate) if rate else None
+            start = stream.start_time
+            # AVI packets carry no timestamps: the demuxer counts chunks, so after a damaged stretch every later
+            # frame would take a wrong number.  The file's own index (idx1) says which chunk is which frame.
+            avi_index = _avi_frame_index(self.path, stream.index) if self.path.suffix.lower() == ".avi" else None
+            indices: list[int] = []
+            decode_errors, note, previous = 0, "", -1
+
+            def index_of(frame: Any) -> int:
+                nonlocal start
+                if frame.pts is None or fps is None or frame.time_base is None:
+                    return previous + 1
+                if start is None:
+                    start = frame.pts
+                index = int(round(float((frame.pts - start) * frame.time_base) * fps))
+                return max(index, previous + 1)  # never reorder or repeat an index
+
+            try:
+                for packet in container.demux(stream):
+                    if avi_index is not None and packet.size and packet.pos in avi_index:
+                        packet.pts = packet.dts = avi_index[packet.pos]  # decoded frames inherit it
+                    try:
+                        frames = packet.decode()
+                    except _av_errors(av):
+                        decode_errors += 1  # a damaged packet: skip it, the timestamps show the gap
+                        continue
+                    for frame in frames:
+                        previous = index_of(frame)
+                        indices.append(previous)
+                        yield previous, frame.to_ndarray(format="gray")
+            except _av_errors(av) as exc:
+                note = f"reading stopped early ({_short(exc)})"
+            expected = self._expected_frames(container, stream, fps)
+        self._decoded_frames = len(indices)
+        self.damage = _damage_report(self.path.name, indices, expected, decode_errors, note)
+
+    @staticmethod
+    def _expected_frames(container: Any, stream: Any, fps: float | None) -> int | None:
+        """The frame count the container announces: its frame count, else duration x frame rate."""
+        if stream.frames:
+            return int(stream.frames)
+        if fps:
+            if stream.duration and stream.time_base:
+                return int(round(float(stream.duration * stream.time_base) * fps))
+            if container.duration:
+                return int(round(container.duration / 1_000_000 * fps))  # container.duration is in microseconds
+        return None
+
     def fingerprint(self) -> dict[str, Any]:
         st = self.path.stat()
         return {"path": str(self.path.resolve()), "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _avi_frame_index(path: Path, stream_index: int) -> dict[int, int] | None:
+    """``{file offset of a chunk's data: frame number}`` from an AVI file's ``idx1`` index, or None without a usable one.
+
+    Walks the top-level RIFF chunks by their sizes (so damage inside ``movi`` does not matter), then reads the
+    index entries of the video stream (``NNdc``/``NNdb``).  Offsets are relative to the ``movi`` list or absolute.
+    """
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"AVI ":
+                return None
+            size = handle.seek(0, os.SEEK_END)
+            pos, movi, idx1 = 12, None, None
+            while pos + 8 <= size:
+                handle.seek(pos)
+                chunk_id, length = struct.unpack("<4sI", handle.read(8))
+                if chunk_id == b"LIST" and handle.read(4) == b"movi":
+                    movi = pos + 8
+                elif chunk_id == b"idx1":
+                    idx1 = (pos + 8, length)
+                pos += 8 + length + (length & 1)
+            if movi is None or idx1 is None:
+                return None
+            handle.seek(idx1[0])
+            table = handle.read(idx1[1])
+    except OSError:
+        return None
+    wanted = (f"{stream_index:02d}dc".encode(), f"{stream_index:02d}db".encode())
+    offsets = [struct.unpack_from("<I", table, k + 8)[0] for k in range(0, len(table) - 15, 16)
+               if table[k:k + 4] in wanted]
+    if not offsets:
+        return None
+    base = movi if offsets[0] < movi else 0
+    # an index entry points at the chunk header; FFmpeg's packet position is the chunk's data, 8 bytes further
+    return {base + offset + 8: frame for frame, offset in enumerate(offsets)}
+
+
+def _damage_report(name: str, indices: list[int], expected: int | None, decode_errors: int,
+                   note: str) -> DamageReport | None:
+    """Gaps between consecutive decoded indices, at the start and up to ``expected``; None if nothing is lost."""
+    gaps: list[tuple[int, int]] = []
+    last = -1
+    for index in indices:
+        if index > last + 1:
+            gaps.append((last + 1, index - 1))
+        last = index
+    total = max(expected or 0, last + 1)
+    if total > last + 1:
+        gaps.append((last + 1, total - 1))
+    if not gaps and not decode_errors and not note:
+        return None
+    return DamageReport(name, total, len(indices), gaps, decode_errors, note)
 
 
 def open_video(path: str | os.PathLike[str]) -> VideoSource:

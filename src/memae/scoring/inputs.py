@@ -33,9 +33,7 @@ def read_inputs(path: Path, input_shape: tuple[int, ...], state: dict, label_col
             raise DataError(f"{path} is not a readable .npy array ({exc}); save it with numpy.save") from None
         if array.dtype == np.uint8:
             array = array.astype(np.float32) / 255.0
-        array = array.astype(np.float32)
-        if array.ndim == len(input_shape):  # a single sample
-            array = array[None]
+        array = to_model_layout(array.astype(np.float32), input_shape, path)
         return array, [str(i) for i in range(len(array))], None
     if suffix in (".csv", ".parquet", ".pq", ".gz"):
         return read_table_for_model(path, state, label_column)
@@ -83,6 +81,40 @@ def read_table_for_model(
             )
         x = check_finite(X.to_numpy(dtype=np.float64), str(path), names)
     return x.astype(np.float32, copy=False), [str(i) for i in range(len(X))], y
+
+
+NPY_LAYOUTS = "(N, C, H, W), (N, H, W, C), or (N, H, W) for one-channel models; one sample may drop the N axis"
+
+
+def to_model_layout(array: np.ndarray, input_shape: tuple[int, ...], path: Path | str = "array") -> np.ndarray:
+    """``array`` as ``(N, *input_shape)``, accepting the usual image layouts (see :data:`NPY_LAYOUTS`).
+
+    An ``(N, 28, 28)`` MNIST-style array was once read as one 20-channel image; channels-last arrays (``(N, H, W,
+    C)``, as PIL and most image code write them) are moved to PyTorch's channels-first order.
+    """
+    shape = tuple(array.shape)
+    if len(input_shape) != 3:  # tables and flat vectors: (N, F) or one (F,)
+        if shape == tuple(input_shape):
+            return array[None]
+        if shape[1:] == tuple(input_shape):
+            return array
+        raise DataError(f"{path}: array of shape {shape} does not fit this model, which takes samples of shape "
+                        f"{tuple(input_shape)}; pass (N, {', '.join(map(str, input_shape))})")
+    c, h, w = input_shape
+    if array.ndim == 4 and shape[1:] == (c, h, w):
+        return array
+    if array.ndim == 4 and shape[1:] == (h, w, c):
+        return np.ascontiguousarray(array.transpose(0, 3, 1, 2))
+    if array.ndim == 3 and c == 1 and shape[1:] == (h, w):
+        return array[:, None]
+    if array.ndim == 3 and shape == (c, h, w):
+        return array[None]
+    if array.ndim == 3 and shape == (h, w, c):
+        return np.ascontiguousarray(array.transpose(2, 0, 1))[None]
+    if array.ndim == 2 and c == 1 and shape == (h, w):
+        return array[None, None]
+    raise DataError(f"{path}: array of shape {shape} does not fit this model, which takes {c}-channel {h}x{w} "
+                    f"images; accepted layouts: {NPY_LAYOUTS.replace('C', str(c)).replace('H', str(h)).replace('W', str(w))}")
 
 
 def _read_image_folder(path: Path, input_shape: tuple[int, ...]):

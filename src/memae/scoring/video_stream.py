@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..data.video import VideoSource, clip_to_tensor, iter_clips, open_video, resize_frame, to_grey
+from ..data.video import DamageReport, VideoSource, clip_to_tensor, iter_clips, open_video, resize_frame, to_grey
 from ..errors import DataError
 from .video import SCORE_MODES, frame_scores_from_clips
 
@@ -55,6 +55,11 @@ class VideoScores:
         How the clips were formed.
     mode, error : str
         Frame score mode (``"center"`` / ``"mean"``) and error (``"mse"`` / ``"mae"``).
+    frame_index : np.ndarray
+        int64 ``(T,)`` index in the source of each decoded frame (``arange(T)`` for an intact video; with lost
+        frames it skips them, so that decoded frame ``i`` is source frame ``frame_index[i]``).
+    damage : DamageReport or None
+        Frames the source lost (see :meth:`memae.data.video.VideoFile.iter_indexed_frames`), None if intact.
     """
 
     scores: np.ndarray
@@ -65,6 +70,12 @@ class VideoScores:
     stride: int
     mode: str
     error: str
+    frame_index: np.ndarray | None = None
+    damage: DamageReport | None = None
+
+    def __post_init__(self) -> None:
+        if self.frame_index is None:
+            self.frame_index = np.arange(self.num_frames, dtype=np.int64)
 
 
 def model_clip_shape(model: nn.Module) -> tuple[int, tuple[int, int]]:
@@ -170,10 +181,12 @@ def score_video(
 
     pending: deque[tuple[int, np.ndarray]] = deque()  # native frames not yet handed to on_frame
     counter = [0]
+    source_index: list[int] = []  # the source's frame number of each decoded frame (skips lost frames)
 
     def resized_frames() -> Iterator[np.ndarray]:
-        for native in src.iter_frames():
+        for index, native in src.iter_indexed_frames():
             native = to_grey(native, name)
+            source_index.append(index)
             if on_frame is not None:
                 pending.append((counter[0], native))
             counter[0] += 1
@@ -195,9 +208,9 @@ def score_video(
         if on_frame is not None:
             centre_maps = maps[:, 0, centre].cpu().numpy().astype(np.float32)  # (B, h, w)
             for start, emap, value in zip(starts, centre_maps, errors[-1]):
-                _flush(pending, on_frame, until=start + centre)
+                _flush(pending, on_frame, source_index, until=start + centre)
                 index, native = pending.popleft()
-                on_frame(index, native, emap, float(value))
+                on_frame(source_index[index], native, emap, float(value))
         batch.clear()
         starts.clear()
 
@@ -216,16 +229,24 @@ def score_video(
         if batch:
             run_batch()
         if on_frame is not None:
-            _flush(pending, on_frame, until=None)
+            _flush(pending, on_frame, source_index, until=None)
     finally:
         bar.close()
     clip_errors = np.concatenate(errors) if errors else np.zeros(0)
     scores, scored = frame_scores_from_clips(clip_errors, num_frames, clip_len, stride, mode)
-    return VideoScores(scores, scored, clip_errors, num_frames, clip_len, stride, mode, error)
+    frame_index = np.asarray(source_index, dtype=np.int64)
+    if mode == "center" and stride == 1 and len(clip_errors):
+        # a clip that spans lost frames is not the clip the model was trained on: its centre frame counts as unscored
+        starts = np.arange(len(clip_errors))
+        broken = frame_index[starts + clip_len - 1] - frame_index[starts] != clip_len - 1
+        scores[starts[broken] + centre] = np.nan
+        scored[starts[broken] + centre] = False
+    return VideoScores(scores, scored, clip_errors, num_frames, clip_len, stride, mode, error, frame_index,
+                       getattr(src, "damage", None))
 
 
-def _flush(pending: deque, on_frame: FrameCallback, until: int | None) -> None:
-    """Hand out the buffered frames before ``until`` (all if None) with no error map."""
+def _flush(pending: deque, on_frame: FrameCallback, source_index: list[int], until: int | None) -> None:
+    """Hand out the buffered frames before ``until`` (all if None) with no error map, by their source index."""
     while pending and (until is None or pending[0][0] < until):
         index, native = pending.popleft()
-        on_frame(index, native, None, None)
+        on_frame(source_index[index], native, None, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -59,11 +60,19 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; pass the best.pt or last.pt of a training run folder")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is empty; pass the best.pt or last.pt of a training run folder")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"checkpoint {path} is corrupt or not a memae checkpoint ({first_line[:120]})") from None
+    except pickle.UnpicklingError as exc:
+        if not zipfile.is_zipfile(path):  # random bytes read as a legacy pickle: damage, not a foreign object
+            raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (truncated, overwritten or "
+                                  f"another format); use a complete best.pt or last.pt{_debug_detail(exc)}") from exc
+        raise CheckpointError(f"checkpoint {path} is not a memae checkpoint: it holds objects that memae does not load "
+                              f"(only plain tensors and values are read, never code){_debug_detail(exc)}") from exc
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (truncated, overwritten or another "
+                              f"format); use a complete best.pt or last.pt{_debug_detail(exc)}") from exc
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a memae checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
     return state
@@ -93,9 +102,19 @@ def load_model(path: str | os.PathLike[str], device: str | torch.device = "cpu",
         model.load_state_dict(state["model"])
     except MemAEError:
         raise
-    except (KeyError, TypeError, RuntimeError) as exc:
-        raise CheckpointError(f"checkpoint {path} does not match its model config: {str(exc).splitlines()[0][:160]}") from None
+    except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not match its model config (its weights do not fit the network "
+                              f"it describes: a damaged or hand-edited file){_debug_detail(exc)}") from exc
     return model.to(device).eval()
+
+
+def _debug_detail(exc: BaseException) -> str:
+    """torch's own message, only with ``MEMAE_DEBUG=1``: it is long, cut mid-word in one line, and may carry terminal
+    colour codes; ours says what is wrong in words the user can act on."""
+    if os.environ.get("MEMAE_DEBUG") != "1":
+        return ""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(exc)).strip()
+    return f" [torch: {type(exc).__name__}: {text}]"
 
 
 def _plain(obj: Any) -> Any:
