@@ -7,7 +7,9 @@
 >>> det.labels_.shape, det.predict(X[:3]).shape, det.predict_proba(X[:3]).shape
 ((200,), (3,), (3, 2))
 
-Conventions (PyOD ``BaseDetector``, not scikit-learn's outlier detectors): a higher
+It is a PyOD ``BaseDetector`` (PyOD's own class when PyOD is installed, see :mod:`memae.pyod_compat`), so
+``predict(X, return_confidence=True)``, ``predict_confidence``, ``predict_with_rejection`` and the rest behave as in
+PyOD.  Conventions (PyOD's, which scikit-learn's outlier detectors invert): a higher
 :meth:`~MemAEDetector.decision_function` means more anomalous, labels are 0 (inlier) / 1 (outlier), and
 ``threshold_`` is the ``1 - contamination`` quantile of the training scores.
 """
@@ -27,9 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import erf
-from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 try:
@@ -38,8 +39,9 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklea
     raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
 from .data.tables import TablePreprocessor, _is_dataframe, check_finite
-from .errors import CheckpointError, ConfigError, DataError, UnknownNameError
+from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
+from .pyod_compat import DetectorBase, is_thresholder
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
 from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
@@ -61,7 +63,7 @@ class DetectorParameterError(ConfigError, InvalidParameterError):
     recognises as its ``InvalidParameterError``."""
 
 
-class MemAEDetector(BaseEstimator):
+class MemAEDetector(DetectorBase):
     """Memory-augmented autoencoder (Gong et al., ICCV 2019) as an outlier detector for tables.
 
     The network is the ``mlp`` architecture of :func:`memae.build_model` (fully connected, tanh, a memory of
@@ -70,8 +72,10 @@ class MemAEDetector(BaseEstimator):
 
     Parameters
     ----------
-    contamination : float in (0, 0.5], default=0.1
+    contamination : float in (0, 0.5] or thresholder object, default=0.1
         Expected share of outliers in the training data; sets ``threshold_`` and hence ``labels_``/``predict``.
+        As in PyOD, an object with ``fit(scores)`` (setting ``labels_`` and ``thresh_``) and ``predict(scores)``,
+        such as a PyThresh thresholder, chooses the labels itself.
     hidden : "auto" or list of int, default="auto"
         Encoder widths after the input, the code last (the decoder mirrors them).  ``"auto"`` halves the
         preprocessed width down to a small code (:func:`memae.models.registry.auto_hidden`).
@@ -141,7 +145,7 @@ class MemAEDetector(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right"), HasMethods(["fit", "predict"])],
         "hidden": [StrOptions({"auto"}), list, tuple],
         "num_slots": [Interval(Integral, 1, None, closed="left")],
         "shrink_threshold": [Interval(Real, 0, 1, closed="left"), str],
@@ -283,11 +287,11 @@ class MemAEDetector(BaseEstimator):
         return result.history, int(result.best_epoch)
 
     def _process_decision_scores(self) -> None:
-        """PyOD's one place for the threshold and labels (``BaseDetector._process_decision_scores``)."""
+        """The base's one place for ``threshold_`` and ``labels_`` (a float ``contamination``: the quantile; a
+        thresholder object: its own ``fit``), plus the score range that :meth:`save` stores."""
+        self._classes = 2  # PyOD's predict_proba reads it; set here so that load() gets it too
+        super()._process_decision_scores()
         scores = self.decision_scores_
-        self.threshold_ = float(np.percentile(scores, 100.0 * (1.0 - self.contamination)))
-        self.labels_ = (scores > self.threshold_).astype(int)
-        self._mu, self._sigma = float(np.mean(scores)), float(np.std(scores))
         self._score_min, self._score_max = float(np.min(scores)), float(np.max(scores))
 
     # -- scoring --------------------------------------------------------------------------------------------
@@ -309,13 +313,8 @@ class MemAEDetector(BaseEstimator):
         with _preserve_global_rng(next(self.model_.parameters()).device):  # a DataLoader draws a seed from it
             return self._scores(x)
 
-    def predict(self, X: Any) -> np.ndarray:
-        """0 (inlier) / 1 (outlier) per row: ``decision_function(X) > threshold_``; shape (n_samples,)."""
-        check_is_fitted(self)
-        return (self.decision_function(X) > self.threshold_).astype(int)
-
-    def predict_proba(self, X: Any, method: str = "linear") -> np.ndarray:
-        """Outlier probability per row, as PyOD computes it.
+    def predict_proba(self, X: Any, method: str = "linear", return_confidence: bool = False) -> Any:
+        """Outlier probability per row, as PyOD computes it (this checks ``method`` first, then defers to the base).
 
         Parameters
         ----------
@@ -324,24 +323,31 @@ class MemAEDetector(BaseEstimator):
             ``"linear"``: the score min-max scaled with the training scores' range, clipped to [0, 1];
             ``"unify"``: ``erf((score - mean) / (std * sqrt(2)))`` clipped to [0, 1], with the training
             scores' mean and std (Kriegel et al., "Interpreting and Unifying Outlier Scores", SDM 2011).
+        return_confidence : bool, default=False
+            Also return :meth:`predict_confidence`.
 
         Returns
         -------
         ndarray of shape (n_samples, 2)
-            Column 0: probability of an inlier, column 1: of an outlier; rows sum to 1.
+            Column 0: probability of an inlier, column 1: of an outlier; rows sum to 1.  With
+            ``return_confidence``, the tuple ``(proba, confidence)``.
+
+        Raises
+        ------
+        ConfigError
+            (a ``ValueError``, as in PyOD) for an unknown ``method``.
         """
         check_is_fitted(self)
         if method not in PROBA_METHODS:
-            raise UnknownNameError(f"unknown predict_proba method {method!r}; choose one of {', '.join(PROBA_METHODS)}")
-        scores = self.decision_function(X)
-        if method == "linear":
-            span = self._score_max - self._score_min
-            outlier = (scores - self._score_min) / (span if span > 0 else 1.0)  # MinMaxScaler's guard for span 0
-        else:
-            sigma = self._sigma if self._sigma > 0 else 1.0
-            outlier = erf((scores - self._mu) / (sigma * np.sqrt(2.0)))
-        outlier = np.clip(outlier, 0.0, 1.0)
-        return np.column_stack([1.0 - outlier, outlier])
+            raise ConfigError(f"unknown predict_proba method {method!r}; choose one of {', '.join(PROBA_METHODS)}")
+        if not hasattr(X, "shape"):  # PyOD's base reads X.shape: give lists the same treatment as arrays
+            X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
+        return super().predict_proba(X, method=method, return_confidence=return_confidence)
+
+    @property
+    def model(self) -> Any:
+        """The trained network (``model_``), under the name PyOD's deep detectors use; None before ``fit``."""
+        return getattr(self, "model_", None)
 
     # -- input handling -------------------------------------------------------------------------------------
 
@@ -389,6 +395,9 @@ class MemAEDetector(BaseEstimator):
             ``path``.
         """
         check_is_fitted(self)
+        if is_thresholder(self.contamination):
+            raise ConfigError("save stores a float contamination only (the file holds plain data, no objects); "
+                              "refit with contamination=<share of outliers> to save this detector")
         names = getattr(self, "feature_names_in_", None)
         detector = {
             "format": _DETECTOR_FORMAT,
@@ -396,7 +405,7 @@ class MemAEDetector(BaseEstimator):
             "n_features_in": int(self.n_features_in_),
             "feature_names_in": None if names is None else [str(n) for n in names],
             "decision_scores": torch.as_tensor(np.asarray(self.decision_scores_, dtype=np.float64)),
-            "score_stats": {"mean": self._mu, "std": self._sigma, "min": self._score_min, "max": self._score_max},
+            "score_stats": {"mean": float(self._mu), "std": float(self._sigma), "min": self._score_min, "max": self._score_max},
             "best_epoch": int(self.best_epoch_),
         }
         extra = {

@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_reproduce_parser(sub)
     add_score_video_parser(sub)
+    from .benchmark import add_benchmark_parser
+
+    add_benchmark_parser(sub)
     return parser
 
 
