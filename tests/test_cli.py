@@ -67,7 +67,7 @@ def test_resume_from_cli(tmp_path, capsys):
     code, out, err = run_cli(["train", "--resume", run, "--epochs", "2"], capsys)
     assert code == 0, err
     history = list(csv.DictReader(open(run / "history.csv")))
-    assert [int(r["epoch"]) for r in history] == [0, 1]
+    assert [int(r["epoch"]) for r in history] == [1, 2]  # numbered as the progress bar shows them
 
 
 def test_config_file_and_flag_overrides(tmp_path):
@@ -88,6 +88,33 @@ def test_demo_quick(tmp_path, capsys):
     rows = list(csv.DictReader(open(run / "results.csv")))
     assert [r["method"] for r in rows] == ["AE", "MemAE-nonSpar", "MemAE"]
     assert all(0.0 <= float(r["mean"]) <= 1.0 for r in rows)
+    assert all(r["smoke_run"] == "1" for r in rows) and "Smoke run" in (run / "results.md").read_text()
+    assert "demo: 100%" in err and "18/18" in err  # one bar: 2 digits x 3 models x 3 epochs
+
+
+def test_demo_quick_keeps_an_explicit_epoch_count(tmp_path, capsys):
+    code, _, err = run_cli(["demo", "--quick", "--epochs", "1", "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert "6/6" in err  # 2 digits x 3 models x 1 epoch, not the --quick default of 3
+
+
+def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path, capsys, monkeypatch):
+    import memae.training.trainer as trainer
+
+    real = trainer._validation
+    calls = []
+
+    def interrupt_in_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "_validation", interrupt_in_second_epoch)
+    code, _, err = run_cli(["train", *TINY, "--epochs", "3", "--out", tmp_path], capsys)
+    run = only_run(tmp_path)
+    assert code == 130 and f"memae train --resume {run}" in err
+    assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [1]  # the finished epoch
 
 
 @pytest.mark.parametrize("args, message", [
@@ -167,7 +194,7 @@ def test_two_process_ddp_training(tmp_path):
     result = subprocess.run(resume, capture_output=True, text=True, env=env, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("run folder:") == 1
-    assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [0, 1, 2]
+    assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [1, 2, 3]
 
 
 def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):

@@ -33,6 +33,7 @@ def test_table1_quick_on_digits_with_every_method(tmp_path, capsys):
     assert all(0.0 <= float(r["roc_auc"]) <= 1.0 for r in rows)
     text = (run / "results.md").read_text()
     assert "command:" in text and "commit:" in text and "wall time" in text
+    assert "Smoke run (`--quick`)" in text  # a --quick table says it is not a result
     assert "PixCNN" in out
 
 
@@ -149,5 +150,6 @@ def test_table3_dagmm_code_protocol_with_label_free_selection(tmp_path, capsys):
     run = only_run(tmp_path / "runs")
     text = (run / "results.md").read_text()
     assert "protocol `dagmm-code`" in text and "train.select=separation" in text and "transductive" in text
+    assert "Smoke run" in text
     rows = list(csv.DictReader(open(run / "runs.csv")))
     assert float(next(r for r in rows if r["method"] == "pca")["f1"]) > 0.8

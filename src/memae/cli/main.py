@@ -99,6 +99,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
     if not args.resume:
         run_dir = _shared_run_dir(config.output_dir, config.name)
+    args.run_dir = str(run_dir)  # the interrupt message names it
     try:
         outcome = run_training(config, run_dir, resume=bool(args.resume))
     except BaseException:
@@ -200,9 +201,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     check_output_dir(args.out, "--out")
     classes = [0, 1] if args.quick else None
-    epochs = 3 if args.quick else args.epochs
+    epochs = args.epochs if args.epochs is not None else (3 if args.quick else None)  # --epochs wins over --quick
     with fresh_run_dir(args.out, "demo") as run_dir:
-        result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides)
+        result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides, smoke=args.quick)
     print("mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
     print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
     return 0
@@ -304,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        hints = {"train": "'memae train --resume RUN_DIR'",
+        hints = {"train": f"'memae train --resume {getattr(args, 'run_dir', 'RUN_DIR')}'",
                  "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'"}
         if args.command in hints:
             print(f"Interrupted: finished work and the last completed epoch's checkpoint are intact; continue with "

@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -59,8 +60,9 @@ def fit_and_score(
     run_dir: Path | None = None,
     *,
     resume: bool = False,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> RunOutcome:
-    """Train on ``data.train`` (best epoch by ``data.val`` loss), then score validation and test samples.
+    """Train on ``data.train`` (the epoch kept by ``train.select``), then score validation and test samples.
 
     The decision threshold is the ``1 - contamination`` quantile of the *validation normals'* scores, so it never
     looks at test labels.
@@ -70,14 +72,15 @@ def fit_and_score(
     model.check_input(torch.from_numpy(data.train[:1]))  # fail before training, with the fix in the message
     select_data = data.test if config.train.select_data == "test" else None  # transductive: the protocol must allow it
     result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
-                   resume=resume, run_config=config.to_dict(), select_data=select_data)
+                   resume=resume, run_config=config.to_dict(), select_data=select_data, on_epoch=on_epoch)
     # train() ends with the weights of the selected epoch (train.select), not the last epoch's
     error, batch = config.score.error, config.score.batch_size
     info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
     val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,
                                        dist_info=info)
     threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
-    metrics: dict[str, Any] = {"best_epoch": result.best_epoch, "best_val_loss": result.best_val}
+    best_epoch = result.best_epoch + 1 if result.best_epoch is not None else None  # 1-based, as bars and history.csv
+    metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val, "select": config.train.select}
     test_scores = None
     if len(data.test):
         test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)
@@ -102,7 +105,6 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
         return outcome  # rank 0 alone writes files
     write_json(run_dir / "metrics.json", {**outcome.metrics, "data": data.info, "seconds": outcome.seconds,
                                            "threshold": outcome.threshold, "machine": machine_info(), "commit": git_commit()})
-    write_csv(run_dir / "history.csv", outcome.history)
     if outcome.test_scores is not None:
         ids = data.test_ids or [str(i) for i in range(len(outcome.test_scores))]
         rows = [{"index": i, "id": ids[i], "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),

@@ -26,6 +26,7 @@ from ..io import write_json
 from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstructions, plot_roc_curves, write_markdown
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
+from .demo import SMOKE_NOTE
 from .progress import RunLog, remember_args, run_commits
 from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
                      write_csv)
@@ -52,7 +53,8 @@ SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation")
 
 
 def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=(0, 1, 2),
-               classes=None, epochs: int | None = None, overrides: list[str] | None = None, echo=print) -> dict[str, Any]:
+               classes=None, epochs: int | None = None, overrides: list[str] | None = None, echo=print,
+               smoke: bool = False) -> dict[str, Any]:
     if dataset not in DATASETS:
         raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
     unknown = [m for m in methods if m not in NAMES]
@@ -94,7 +96,7 @@ def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DE
             if not figures_done and {"ae", "memae"} <= set(kept):
                 _figures(kept, data, run_dir, normal_class)
                 figures_done = True
-    return _report(log, methods, classes, seeds, run_dir, dataset, _setting(base))
+    return _report(log, methods, classes, seeds, run_dir, dataset, (SMOKE_NOTE if smoke else "") + _setting(base))
 
 
 def _scores(method: str, config, data, seed: int, epochs: int | None):
@@ -196,7 +198,7 @@ def main(args: "ReproduceOptions") -> int:
         overrides = list(args.overrides or []) + ([f"train.device={args.device}"] if args.device else [])
         tic = time.perf_counter()
         result = run_table1(dataset, args.data_root, run_dir, methods=methods, seeds=seeds, classes=classes,
-                            epochs=epochs, overrides=overrides)
+                            epochs=epochs, overrides=overrides, smoke=args.quick)
     print(result["table"])
     print(f"run folder: {run_dir}  ({time.perf_counter() - tic:.0f} s)")
     return 0

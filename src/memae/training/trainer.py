@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..config import SELECT_CRITERIA, TrainConfig
 from ..errors import CheckpointError, ConfigError, DataError
+from ..io import write_csv
 from ..memory import MemoryModule
 from .checkpoint import load_checkpoint, save_checkpoint
 from .selection import separation
@@ -173,6 +174,7 @@ def train(
             if improved:
                 result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
             result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
+            write_history(run_dir / "history.csv", result.history)  # every epoch: an interrupted run keeps its log
         if on_epoch is not None and info.is_main:
             on_epoch(record)
     if info.enabled:
@@ -187,6 +189,11 @@ def train(
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
+
+
+def write_history(path: Path, history: list[dict[str, float]]) -> Path:
+    """``history.csv``, one row per finished epoch, epochs numbered from 1 as the progress bar shows them."""
+    return write_csv(path, [{**r, "epoch": int(r["epoch"]) + 1} for r in history])
 
 
 def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats: dict[str, float],
