@@ -188,7 +188,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     from .checks import check_output_file
 
     check_output_file(args.out, "--out")
-    path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error)
+    path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error,
+                      chunk_rows=args.chunk_rows)
     print(f"scores written to {path}")
     return 0
 
@@ -247,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="CSV file to write (id, score, predicted_anomaly)")
     p.add_argument("--label-column", help="for tables: a label column to drop before scoring (copied to the output)")
     p.add_argument("--error", choices=("mse", "mae"), help="reconstruction error (default: the one used in training)")
+    p.add_argument("--chunk-rows", type=int, help="tables: rows read and scored at a time (default 50000); memory "
+                   "is bounded by the chunk, not the file")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("demo", help="one-class demo on scikit-learn's 8x8 digits (no download, a few minutes)")

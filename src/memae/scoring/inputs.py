@@ -139,8 +139,18 @@ def _read_image_folder(path: Path, input_shape: tuple[int, ...]):
 
 
 def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, *,
-               label_column: str | None = None, error: str | None = None) -> Path:
+               label_column: str | None = None, error: str | None = None, chunk_rows: int | None = None,
+               progress: bool = True) -> Path:
+    """Score ``input_path`` with ``checkpoint`` into the CSV ``out``.  CSV/Parquet tables are streamed in chunks of
+    ``chunk_rows`` rows (default :data:`memae.scoring.stream.CHUNK_ROWS`), so their size is not bounded by memory."""
+    from .stream import CHUNK_ROWS, is_table_path, score_table_stream
+
     state = load_checkpoint(checkpoint)
+    pre_state = state.get("extra", {}).get("preprocessor")
+    kdd = isinstance(pre_state, dict) and pre_state.get("kind") == "KDDPreprocessor"
+    if is_table_path(input_path) and not kdd and Path(input_path).is_file():
+        return score_table_stream(checkpoint, input_path, out, label_column=label_column, error=error,
+                                  chunk_rows=chunk_rows or CHUNK_ROWS, progress=progress)
     model = load_model(checkpoint, state=state)
     extra = state.get("extra", {})
     error = error or extra.get("error", "mse")
