@@ -78,6 +78,7 @@ def test_config_file_and_flag_overrides(tmp_path):
     assert config.model.architecture == "mnist" and config.train.lr == 1e-4  # paper default kept
 
 
+@pytest.mark.slow
 def test_demo_quick(tmp_path, capsys):
     code, out, err = run_cli(["demo", "--quick", "--out", tmp_path], capsys)
     assert code == 0, err
@@ -175,6 +176,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_process_ddp_training(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={_free_port()}",

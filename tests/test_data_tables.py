@@ -90,6 +90,7 @@ def fitted(kdd, split):
     return KDDPreprocessor().fit(kdd, split.train_normal_idx)
 
 
+@pytest.mark.slow
 def test_real_kdd_counts(kdd):
     assert kdd.n_rows == 494021
     assert int(kdd.is_anomaly.sum()) == 97278  # the original normal. traffic is the anomaly class
@@ -114,6 +115,7 @@ def test_names_file_matches_builtin_columns():
     assert sum(k == "symbolic" for _, k in KDD_FEATURES) == 7
 
 
+@pytest.mark.slow
 def test_matches_dagmm_reference_file(kdd):
     """Min-max fitted on all attack rows + one-hot of the text columns == danieltan07/dagmm's kdd_cup.npz."""
     npz = KDD_ROOT / "dagmm_preprocessed" / "kdd_cup.npz"

@@ -19,6 +19,7 @@ def only_run(out_dir: Path) -> Path:
     return runs[0]
 
 
+@pytest.mark.slow
 def test_table1_quick_on_digits_with_every_method(tmp_path, capsys):
     code = main(["reproduce", "table1", "--dataset", "digits", "--quick", "--out", str(tmp_path)])
     out = capsys.readouterr().out
@@ -55,6 +56,7 @@ def write_cifar(root: Path, per_class: int = 12) -> None:
     (folder / "test_batch").write_bytes(pickle.dumps(batch(per_class // 6 + 1), protocol=2))
 
 
+@pytest.mark.slow
 def test_table1_cifar_pipeline_on_files_in_the_official_format(tmp_path, capsys):
     write_cifar(tmp_path / "cifar")
     code = main(["reproduce", "table1", "--dataset", "cifar10", "--data-root", str(tmp_path / "cifar"), "--quick",

@@ -9,11 +9,9 @@ from memae.scoring.video import (
     equal_error_rate,
     evaluate_frames,
     frame_scores_from_clips,
-    frame_scores_per_video,
     num_clips,
     pixel_error_map,
     regularity,
-    split_by_video,
 )
 from memae.errors import DataError
 
@@ -60,13 +58,6 @@ def test_clip_count_must_match():
         frame_scores_from_clips(np.zeros(5), num_frames=20, mode="max")
     with pytest.raises(DataError, match="NaN or inf"):
         frame_scores_from_clips(np.array([1.0, nan]), num_frames=3, clip_len=2)
-
-
-def test_per_video_helpers():
-    out = frame_scores_per_video([np.array([1.0]), np.array([1.0, 2.0])], [3, 4], clip_len=3)
-    np.testing.assert_array_equal(out[1], [nan, 1, 2, nan])
-    parts = split_by_video(np.array([10, 11, 12, 20, 21]), np.array([0, 0, 0, 1, 1]))
-    assert [p.tolist() for p in parts] == [[10, 11, 12], [20, 21]]
 
 
 def test_regularity():

@@ -117,6 +117,7 @@ def test_validation_split_takes_the_end_of_each_training_video():
 # ------------------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     out, cache = tmp_path / "runs", tmp_path / "cache"
     argv = ["reproduce", "table2", "--data-root", str(bench), "--preset", "cpu", "--quick", "--device", "cpu",

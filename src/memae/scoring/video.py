@@ -99,35 +99,6 @@ def frame_scores_from_clips(
     return scores, scored
 
 
-def frame_scores_per_video(
-    clip_errors: Sequence[np.ndarray],
-    num_frames: Sequence[int],
-    clip_len: int = 16,
-    stride: int = 1,
-    mode: str = "center",
-    fill: str = "nan",
-) -> list[np.ndarray]:
-    """:func:`frame_scores_from_clips` for each video; returns the per-frame scores only."""
-    if len(clip_errors) != len(num_frames):
-        raise DataError(f"{len(clip_errors)} videos of clip errors but {len(num_frames)} frame counts")
-    return [
-        frame_scores_from_clips(e, n, clip_len, stride, mode, fill)[0] for e, n in zip(clip_errors, num_frames)
-    ]
-
-
-def split_by_video(values: np.ndarray, video_ids: np.ndarray, num_videos: int | None = None) -> list[np.ndarray]:
-    """Split per-clip values into one array per video, given each clip's video id (``ClipDataset.video_ids``).
-
-    Order within a video is kept, so clips served in dataset order come out in start order.
-    """
-    values = np.asarray(values)
-    video_ids = np.asarray(video_ids, dtype=np.int64).reshape(-1)
-    if values.shape[0] != video_ids.shape[0]:
-        raise DataError(f"{values.shape[0]} values but {video_ids.shape[0]} video ids")
-    n = int(video_ids.max()) + 1 if num_videos is None and video_ids.size else int(num_videos or 0)
-    return [values[video_ids == v] for v in range(n)]
-
-
 def regularity(scores: np.ndarray) -> np.ndarray:
     """Regularity score of one video: ``p = 1 - (e - min e) / (max e - min e)`` (NaN frames stay NaN).
 
