@@ -309,7 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         hints = {"train": f"'memae train --resume {getattr(args, 'run_dir', 'RUN_DIR')}'",
-                 "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'"}
+                 "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'",
+                 "benchmark": "the same 'memae benchmark' command (it skips the fits already in its CSV)"}
         if args.command in hints:
             print(f"Interrupted: finished work and the last completed epoch's checkpoint are intact; continue with "
                   f"{hints[args.command]}", file=sys.stderr)

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 import time
 import warnings
@@ -245,6 +246,7 @@ def run_adbench(
 
         MemAEDetector(epochs=1, device="cpu", random_state=0).fit(np.random.default_rng(0).random((64, 4)))
     start = time.perf_counter()
+    previous_term = _term_as_interrupt()
     total = len(found) * len(seeds) * len(detectors)
     bar = tqdm(total=total, initial=total - len(todo), disable=not progress, desc="adbench", unit="fit",
                dynamic_ncols=True)
@@ -281,10 +283,26 @@ def run_adbench(
         bar.close()
         invocation["seconds"] = round(time.perf_counter() - start, 1)
         write_json(log_path, log)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     all_rows = _read_rows(csv_path)
     report = write_report(csv_path, out_dir / f"{name}.md", log=log, seeds=seeds, detectors=detectors)
     return {"csv": csv_path, "markdown": report["markdown"], "rows_done": invocation["fits"],
             "seconds": invocation["seconds"], "complete": report["complete"], "rows": len(all_rows)}
+
+
+def _term_as_interrupt() -> Any:
+    """A background run (nohup) is usually stopped with SIGTERM and has SIGINT ignored: turn SIGTERM into
+    KeyboardInterrupt so that the run log still records this invocation.  Returns the previous handler."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _one_line(exc: BaseException) -> str:
