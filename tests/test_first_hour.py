@@ -401,3 +401,164 @@ def test_score_accepts_common_npy_layouts(tmp_path, capsys, digits_run):
     with pytest.raises(SystemExit):
         main(["score", "--help"])
     assert "(N, H, W, C)" in capsys.readouterr().out
+
+
+# -- item 6: the architecture follows the data when --architecture is absent ------------------------------------------
+
+def image_folder(root: Path, size: int, rgb: bool = False) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for kind, count in (("normal", 12), ("anomalous", 3)):
+        (root / kind).mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 40, (size, size, 3) if rgb else (size, size)).astype(np.uint8)
+            Image.fromarray(pixels).save(root / kind / f"{i}.png")
+    return root
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--dataset", "folder", "--data-root", "{tmp}/imgs28"], "mnist"),
+    (["--dataset", "folder", "--data-root", "{tmp}/imgs32", "--set", "data.grey=false"], "cifar10"),
+    (["--dataset", "table", "--data-root", "{tmp}/t.csv", "--label-column", "diagnosis"], "mlp"),
+])
+def test_architecture_is_inferred_from_the_data(tmp_path, capsys, args, expected):
+    import yaml
+
+    image_folder(tmp_path / "imgs28", 28)
+    image_folder(tmp_path / "imgs32", 32, rgb=True)
+    write_table(tmp_path / "t.csv", [0, 0, 1])
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code, out, err = run_cli(["train", *args, "--epochs", "1", "--set", "train.progress=false",
+                              "--set", "model.options.num_slots=10", "--out", tmp_path / "runs"], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path / "runs")
+    assert yaml.safe_load((run / "config.yaml").read_text())["model"]["architecture"] == expected
+
+
+def test_architecture_that_cannot_be_inferred_asks_for_the_flag(tmp_path, capsys):
+    image_folder(tmp_path / "imgs", 20)
+    code, out, err = run_cli(["train", "--dataset", "folder", "--data-root", tmp_path / "imgs", "--epochs", "1",
+                              "--out", tmp_path / "runs"], capsys)
+    one_line_error(code, err)
+    assert "--architecture" in err and "(1, 20, 20)" in err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+# -- item 14: a run folder stands for its checkpoint; the overlay keeps the source's frame rate ------------------------
+
+def test_score_video_takes_a_run_folder_and_keeps_fps(tmp_path, capsys, video_checkpoint):
+    import shutil
+
+    from memae.data.video import VideoFile
+
+    run = tmp_path / "table2-run"
+    (run / "memae-seed1").mkdir(parents=True)
+    shutil.copy(video_checkpoint, run / "memae-seed1" / "best.pt")
+    video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)  # 25 fps
+    code, out, err = run_cli(["score-video", run, video, "--out", tmp_path / "s.csv", "--overlay",
+                              tmp_path / "o.mkv", "--no-progress"], capsys)
+    assert code == 0, err
+    assert VideoFile(tmp_path / "o.mkv").fps == 25
+    (run / "ae-seed1").mkdir()
+    shutil.copy(video_checkpoint, run / "ae-seed1" / "best.pt")
+    code, out, err = run_cli(["score-video", run, video, "--out", tmp_path / "s2.csv", "--no-progress"], capsys)
+    one_line_error(code, err)
+    assert "ae-seed1" in err and "memae-seed1" in err and not (tmp_path / "s2.csv").exists()
+
+
+# -- item 15: small things ---------------------------------------------------------------------------------------------
+
+def test_small_messages(tmp_path, capsys, video_checkpoint):
+    code, out, err = run_cli(["train", "--config", tmp_path / "nope.yaml"], capsys)
+    one_line_error(code, err)
+    hint = err.split("such as ", 1)[1].strip()
+    assert Path(hint).is_file()  # the example config it names exists
+    (tmp_path / "empty").mkdir()
+    code, out, err = run_cli(["score-video", video_checkpoint, tmp_path / "empty", "--out", tmp_path / "s.csv"], capsys)
+    one_line_error(code, err)
+    assert "data root" not in err and "no frame images" in err
+
+
+def test_demo_quick_respects_epochs(monkeypatch, tmp_path, capsys):
+    import memae.experiments.demo as demo
+
+    seen = {}
+
+    def fake_run_demo(run_dir, classes=None, epochs=None, overrides=None):
+        seen.update(classes=classes, epochs=epochs)
+        return {"mean": {"memae": 0.5}, "seconds": 0.0}
+
+    monkeypatch.setattr(demo, "run_demo", fake_run_demo)
+    code, out, err = run_cli(["demo", "--quick", "--epochs", "60", "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert seen == {"classes": [0, 1], "epochs": 60}
+
+
+# -- item 2: the validation error distribution is stored; input unlike the training data is flagged -------------------
+
+def with_distribution(checkpoint: Path, target: Path, scale: float, error: str) -> Path:
+    import shutil
+
+    from memae.scoring.distribution import DISTRIBUTION_KEY, summarise_scores
+    from memae.training.checkpoint import update_checkpoint
+
+    shutil.copy(checkpoint, target)
+    fake = np.random.default_rng(0).random(200) * scale
+    update_checkpoint(target, **{DISTRIBUTION_KEY: summarise_scores(fake, error)})
+    return target
+
+
+def test_training_stores_the_validation_error_distribution(digits_run):
+    from memae.scoring.distribution import DISTRIBUTION_KEY
+    from memae.training.checkpoint import load_checkpoint
+
+    stored = load_checkpoint(digits_run / "best.pt")["extra"][DISTRIBUTION_KEY]
+    assert stored["error"] == "mse" and stored["n"] > 10
+    p = stored["percentiles"]
+    assert 0 < p["0"] <= p["50"] <= p["99.9"] <= p["100"]
+
+
+def test_score_flags_out_of_distribution_input(tmp_path, capsys, digits_run):
+    import csv
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32))
+    tiny = with_distribution(digits_run / "best.pt", tmp_path / "tiny.pt", 1e-6, "mse")
+    code, out, err = run_cli(["score", tiny, tmp_path / "x.npy", "--out", tmp_path / "s.csv"], capsys)
+    assert code == 0, err
+    assert err.count("Warning: ") == 1 and "unlike the training data" in err
+    rows = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert {"score", "score_normalised"} <= set(rows[0])
+    assert max(float(r["score_normalised"]) for r in rows) == 1.0 and min(float(r["score"]) for r in rows) > 0
+    huge = with_distribution(digits_run / "best.pt", tmp_path / "huge.pt", 1e6, "mse")
+    code, out, err = run_cli(["score", huge, tmp_path / "x.npy", "--out", tmp_path / "s2.csv"], capsys)
+    assert code == 0 and "Warning" not in err
+
+
+def test_score_video_flags_out_of_distribution_and_marks_the_plot(tmp_path, capsys, video_checkpoint):
+    video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)
+    tiny = with_distribution(video_checkpoint, tmp_path / "tiny.pt", 1e-6, "mse")
+    code, out, err = run_cli(["score-video", tiny, video, "--out", tmp_path / "s.csv", "--plot", tmp_path / "r.png",
+                              "--no-progress"], capsys)
+    assert code == 0, err
+    assert err.count("Warning: ") == 1 and "unlike the training data" in err
+    assert "raw error: median" in out and "OUT OF DISTRIBUTION" in out
+    assert (tmp_path / "r.png").stat().st_size > 1000
+    code, out, err = run_cli(["score-video", video_checkpoint, video, "--out", tmp_path / "s2.csv", "--no-progress"],
+                             capsys)
+    assert code == 0 and "Warning" not in err and "raw error" not in out  # no stored distribution: no claim
+
+
+def test_overlay_colours_only_errors_above_the_training_level(video_checkpoint, tmp_path):
+    from memae.cli.video import OverlayWriter, _overlay_scale
+    from memae.training.checkpoint import load_checkpoint
+
+    frame = np.full((24, 24), 100, np.uint8)
+    emap = np.full((24, 24), 0.05, np.float32)
+    emap[:4, :4] = 0.6  # one unusual region
+    stored = load_checkpoint(with_distribution(video_checkpoint, tmp_path / "d.pt", 0.1, "mae"))
+    vmin, vmax = _overlay_scale(stored, "mae", None)
+    assert 0.09 < vmin < 0.1 and vmax == pytest.approx(vmin + 0.5)
+    rgb = OverlayWriter(tmp_path / "pngs", vmax=vmax, vmin=vmin).blend(frame, emap)
+    assert (rgb[10:, 10:] == 100).all() and not (rgb[:4, :4] == 100).all()  # the usual error level stays grey
+    assert _overlay_scale(stored, "mae", 0.3) == (0.0, 0.3)  # an explicit --overlay-max keeps the old scale

@@ -85,10 +85,20 @@ def cmd_train(args: argparse.Namespace) -> int:
                              "or start a new run")
         config = load_config(config_path, _overrides(args))
     else:
+        if args.config and not Path(args.config).is_file():
+            from ..errors import ConfigError
+
+            example = Path(__file__).resolve().parents[1] / "experiments" / "configs" / "demo.yaml"
+            raise ConfigError(f"config file {args.config} does not exist; pass a YAML file such as {example}")
         config = load_config(args.config, _overrides(args))
         if args.anomaly_label is not None:
             _set_anomaly_label(config, args.anomaly_label)
     from .checks import check_model_options, check_output_dir
+
+    if not args.resume and args.architecture is None and not _sets_architecture(args):
+        from ..data.experiment import AUTO_ARCHITECTURE
+
+        config.model.architecture = AUTO_ARCHITECTURE  # chosen from the data once it is read (not always digits)
 
     check_model_options(config.model.options)  # before any data is read or a run folder made
     if config.data.root is not None and not Path(config.data.root).is_absolute():
@@ -110,6 +120,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         _print_metrics(outcome.metrics)
         print(f"run folder: {run_dir}")
     return 0
+
+
+def _sets_architecture(args: argparse.Namespace) -> bool:
+    """Whether the user chose model.architecture (in the YAML config or with --set)."""
+    from ..config import read_yaml
+
+    if any(o.split("=", 1)[0].strip() == "model.architecture" for o in args.overrides):
+        return True
+    values = read_yaml(args.config) if args.config else {}
+    return isinstance(values.get("model"), dict) and "architecture" in values["model"]
 
 
 def _set_anomaly_label(config, value: str) -> None:
@@ -245,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(N, features).")
     p.add_argument("checkpoint", help="best.pt of a run folder")
     p.add_argument("input", help=".npy file, folder of images, or .csv/.parquet table")
-    p.add_argument("--out", required=True, help="CSV file to write (id, score, predicted_anomaly)")
+    p.add_argument("--out", required=True, help="CSV file to write (id, score = raw error, score_normalised = 0-1 "
+                                                "within this input, predicted_anomaly)")
     p.add_argument("--label-column", help="for tables: a label column to drop before scoring (copied to the output)")
     p.add_argument("--error", choices=("mse", "mae"), help="reconstruction error (default: the one used in training)")
     p.add_argument("--chunk-rows", type=int, help="tables: rows read and scored at a time (default 50000); memory "
@@ -254,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="one-class demo on scikit-learn's 8x8 digits (no download, a few minutes)")
     p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
-    p.add_argument("--quick", action="store_true", help="two digits, 3 epochs: a smoke run")
+    p.add_argument("--quick", action="store_true", help="two digits, 3 epochs (unless --epochs): a smoke run")
     p.add_argument("--epochs", type=int, help="epochs per model (default from the demo config)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the demo config")

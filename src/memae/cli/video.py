@@ -35,7 +35,8 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         "score-video", help="per-frame anomaly scores of a video with a trained video checkpoint",
         description="Score every frame of a video (file or folder of frames) with a checkpoint of the 'video' "
                     "architecture; streams the video, so any length fits in memory.")
-    p.add_argument("checkpoint", help="best.pt of a video run (a method folder of memae reproduce table2, table4 or fig7)")
+    p.add_argument("checkpoint", help="best.pt of a video run, or its folder: a run folder of memae reproduce table2, "
+                                      "table4 or fig7 with one method, or one of its method folders")
     p.add_argument("video", help="video file (mp4, avi, mkv, ...) or folder of frame images")
     p.add_argument("--out", required=True, help="CSV to write: frame, score, regularity, scored")
     p.add_argument("--plot", help="PNG of the regularity curve")
@@ -71,9 +72,19 @@ def cmd_score_video(args: argparse.Namespace) -> int:
         check_output_file(args.overlay, "--overlay")
     else:
         check_output_dir(args.overlay, "--overlay")
+    video_path = Path(args.video)
+    if video_path.is_dir():
+        from ..data.video import IMAGE_SUFFIXES, _has_images
+
+        if not _has_images(video_path):  # the library's message speaks of a dataset's data root
+            raise DataError(f"{video_path}: this folder holds no frame images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
+                            "pass a video file or a folder of frames")
+    from ..training.checkpoint import resolve_checkpoint
+
     device = resolve_device(args.device)
-    state = load_checkpoint(args.checkpoint)
-    model = load_model(args.checkpoint, device, state=state)
+    checkpoint = resolve_checkpoint(args.checkpoint)  # a run folder stands for the best.pt inside it
+    state = load_checkpoint(checkpoint)
+    model = load_model(checkpoint, device, state=state)
     clip_len, frame_size = model_clip_shape(model)
     stored: dict[str, Any] = state.get("config") or {}
     score_cfg, data_cfg = stored.get("score") or {}, stored.get("data") or {}
@@ -83,8 +94,8 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     source = open_video(args.video)
     overlay = None
     if args.overlay:
-        vmax = args.overlay_max if args.overlay_max is not None else DEFAULT_OVERLAY_MAX[error]
-        overlay = OverlayWriter(args.overlay, vmax=vmax)
+        vmin, vmax = _overlay_scale(state, error, args.overlay_max)
+        overlay = OverlayWriter(args.overlay, vmax=vmax, vmin=vmin, fps=getattr(source, "fps", None) or 10)
     try:
         result = score_video(model, source, frame_size, clip_len, error=error, mode=mode, batch_size=args.batch_size,
                              device=device, resample=resample, on_frame=overlay, progress=not args.no_progress)
@@ -106,15 +117,37 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     if damage is not None:
         warnings.warn(f"{damage.summary()}; frame numbers follow the source's timestamps and lost frames are rows "
                       "with missing=1 in the CSV", MemAEWarning, stacklevel=1)
+    from ..scoring.distribution import DISTRIBUTION_KEY, check_distribution
+
+    check = check_distribution(result.scores, (state.get("extra") or {}).get(DISTRIBUTION_KEY), error)
+    if check is not None and check.out_of_distribution:
+        warnings.warn(check.warning(source.name), MemAEWarning, stacklevel=1)
     print(f"{result.num_frames} frames scored ({int(result.scored.sum())} by a centred clip, {error}, {mode} mode)"
           f"{partial}; scores written to {out}")
+    if check is not None:
+        print(check.summary() + ("  OUT OF DISTRIBUTION" if check.out_of_distribution else ""))
     if args.plot:
         plot_regularity(args.plot, reg, title=f"{source.name}: regularity ({error}, {mode})",
-                        frame_index=result.frame_index, lost=damage.gaps if damage is not None else None)
+                        frame_index=result.frame_index, lost=damage.gaps if damage is not None else None,
+                        raw=result.scores, check=check)
         print(f"regularity plot written to {args.plot}")
     if overlay is not None:
         print(f"overlay written to {args.overlay}")
     return 0
+
+
+def _overlay_scale(state: dict[str, Any], error: str, overlay_max: float | None) -> tuple[float, float]:
+    """Colour scale of the overlay: from the validation errors' 99.9th percentile (the usual error of training-like
+    scenes, left uncoloured) to that plus the default span, so that only unusual regions light up.  Checkpoints
+    without a stored distribution, or a given --overlay-max, keep the fixed 0-to-max scale."""
+    from ..scoring.distribution import DISTRIBUTION_KEY, OOD_PERCENTILE
+
+    span = DEFAULT_OVERLAY_MAX[error]
+    stored = (state.get("extra") or {}).get(DISTRIBUTION_KEY) or {}
+    if overlay_max is not None or stored.get("error") != error or not stored.get("percentiles"):
+        return 0.0, overlay_max if overlay_max is not None else span
+    vmin = float(stored["percentiles"][f"{OOD_PERCENTILE:g}"])
+    return vmin, vmin + span
 
 
 def _nearest_fill(values: np.ndarray) -> np.ndarray:
@@ -161,11 +194,14 @@ def write_scores_csv(path: str | Path, scores: np.ndarray, reg: np.ndarray, scor
 
 def plot_regularity(path: str | Path, reg: np.ndarray, title: str = "regularity",
                     labels: np.ndarray | None = None, *, frame_index: np.ndarray | None = None,
-                    lost: list[tuple[int, int]] | None = None) -> Path:
+                    lost: list[tuple[int, int]] | None = None, raw: np.ndarray | None = None,
+                    check: Any = None) -> Path:
     """Line plot of the regularity score per frame (abnormal frames shaded if ``labels`` are given).
 
     ``frame_index``: source frame of each value (a damaged video skips lost frames); ``lost``: ``(first, last)``
-    runs of lost frames, hatched grey so that a gap never looks like a smooth stretch of video.
+    runs of lost frames, hatched grey so that a gap never looks like a smooth stretch of video.  ``raw``: the raw
+    errors, drawn on a second axis with the validation errors' 99.9th percentile from ``check``
+    (:class:`memae.scoring.distribution.DistributionCheck`); out-of-distribution input is labelled on the plot.
     """
     import matplotlib
 
@@ -192,6 +228,23 @@ def plot_regularity(path: str | Path, reg: np.ndarray, title: str = "regularity"
     ax.set(xlabel="frame", ylabel="regularity score", ylim=(-0.02, 1.02), xlim=(0, x_max), title=title)
     if lost:
         ax.legend(loc="lower left", fontsize=8)
+    if raw is not None:  # the raw scale: normalisation alone makes any input look like an ordinary video
+        raw_y = np.asarray(raw, dtype=np.float64).copy()
+        if len(raw_y) > 1 and frame_index is not None:
+            raw_y = np.insert(raw_y, np.flatnonzero(np.diff(np.asarray(frame_index)) > 1) + 1, np.nan)
+        ax2 = ax.twinx()
+        ax2.plot(x, raw_y, lw=0.8, color="tab:orange", alpha=0.7)
+        ax2.set_ylabel("raw error", color="tab:orange")
+        if check is not None:
+            ax2.axhline(check.reference, color="tab:orange", ls="--", lw=0.8)
+            top = max(float(np.nanmax(raw_y)) if np.isfinite(raw_y).any() else 0.0, check.reference) * 1.05
+            ax2.set_ylim(0, top)
+            ax2.text(0.99, check.reference, " validation 99.9th pct", color="tab:orange", fontsize=7,
+                     ha="right", va="bottom", transform=ax2.get_yaxis_transform())
+            if check.out_of_distribution:
+                ax.text(0.5, 0.5, f"OUT OF DISTRIBUTION\nmedian error {check.ratio:.1f}x the validation 99.9th pct",
+                        transform=ax.transAxes, ha="center", va="center", color="tab:red", fontsize=12,
+                        alpha=0.8, fontweight="bold")
     ax.grid(alpha=0.3)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
@@ -207,11 +260,16 @@ class OverlayWriter:
     name and renamed on :meth:`close`.
     """
 
-    def __init__(self, target: str | Path, vmax: float = 0.5, alpha: float = 0.5, fps: int = 10) -> None:
+    def __init__(self, target: str | Path, vmax: float = 0.5, alpha: float = 0.5, fps: float = 10,
+                 vmin: float = 0.0) -> None:
+        from fractions import Fraction
+
         self.target = Path(target)
-        self.vmax, self.alpha, self.fps = float(vmax), float(alpha), int(fps)
-        if self.vmax <= 0:
-            raise DataError(f"--overlay-max must be > 0, got {vmax}")
+        self.vmin = float(vmin)  # errors up to here (the training data's usual level) get no colour
+        # the source's frame rate (29.97 = 30000/1001 stays exact), so the overlay plays at the video's speed
+        self.vmax, self.alpha, self.fps = float(vmax), float(alpha), Fraction(fps).limit_denominator(65535)  # mpeg4 limit
+        if self.vmax <= max(self.vmin, 0.0):
+            raise DataError(f"--overlay-max must be > {max(self.vmin, 0.0):g}, got {vmax}")
         suffix = self.target.suffix.lower()
         self.is_video = suffix in OVERLAY_VIDEO_SUFFIXES
         if not self.is_video and suffix:
@@ -242,7 +300,7 @@ class OverlayWriter:
         from ..scoring.video import pixel_error_map
 
         emap = pixel_error_map(error_map, frame.shape[:2])
-        strength = np.clip(emap / self.vmax, 0.0, 1.0)
+        strength = np.clip((emap - self.vmin) / (self.vmax - self.vmin), 0.0, 1.0)
         colour = self._cmap(strength)[..., :3].astype(np.float32) * 255.0
         weight = (self.alpha * strength)[..., None]  # blend by error: normal regions stay as they were
         return np.clip(grey * (1.0 - weight) + colour * weight, 0, 255).astype(np.uint8)

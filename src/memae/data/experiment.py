@@ -13,7 +13,12 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 
-__all__ = ["ExperimentData", "build_experiment_data", "IMAGE_DATASETS", "TABLE_DATASETS"]
+__all__ = ["ExperimentData", "build_experiment_data", "infer_architecture", "AUTO_ARCHITECTURE", "IMAGE_DATASETS",
+           "TABLE_DATASETS"]
+
+#: ``model.architecture`` value meaning "choose from the data" (what ``memae train`` without --architecture sets).
+AUTO_ARCHITECTURE = "auto"
+_IMAGE_ARCHITECTURES = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10", (1, 8, 8): "digits"}
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist", "idx", "cifar10", "folder")
 TABLE_DATASETS = ("table", "kdd")
@@ -35,6 +40,19 @@ class ExperimentData:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.train.shape[1:])
+
+
+def infer_architecture(data: ExperimentData, dataset: str) -> str:
+    """The paper architecture that fits the data: ``mnist`` for 1x28x28 images, ``cifar10`` for 3x32x32, ``digits``
+    for 8x8, ``kdd`` for KDD Cup 99 and ``mlp`` (hidden widths sized from the columns) for any other table."""
+    if data.kind == "table":
+        return "kdd" if dataset == "kdd" else "mlp"
+    shape = tuple(int(n) for n in data.input_shape)
+    if shape in _IMAGE_ARCHITECTURES:
+        return _IMAGE_ARCHITECTURES[shape]
+    raise ConfigError(f"cannot choose a network for {dataset} images of shape {shape} (C, H, W); pass --architecture "
+                      "(mnist takes 1x28x28, cifar10 3x32x32, digits 1x8x8) and for a folder set data.image_size and "
+                      "data.grey to match it")
 
 
 def _split_val(rng: np.random.Generator, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:

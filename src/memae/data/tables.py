@@ -629,7 +629,7 @@ def check_table_cells(frame: Any, path: str | os.PathLike[str]) -> None:
         if pd.api.types.is_bool_dtype(col.dtype):
             continue
         if pd.api.types.is_numeric_dtype(col.dtype):
-            values = col.to_numpy(dtype=np.float64)
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)  # nullable Parquet ints hold pd.NA
             bad = np.flatnonzero(~np.isfinite(values))
             if bad.size:
                 row = int(bad[0])

@@ -20,6 +20,7 @@ import json
 import os
 import re
 from collections import deque
+from fractions import Fraction
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,7 @@ class VideoFile(VideoSource):
         self._decoded_frames: int | None = None
         self._meta_frames: int | None = None
         self.frame_size: tuple[int, int] | None = None
+        self.fps: Fraction | None = None  # the stream's average frame rate, if the container gives one
         if not self.path.is_file():
             raise DataError(f"{self.path}: video file not found; check the path or point the data root at it")
         if probe:
@@ -215,6 +217,8 @@ class VideoFile(VideoSource):
         with self._open() as container:
             stream = container.streams.video[0]
             self._meta_frames = int(stream.frames) if stream.frames else None
+            rate = stream.average_rate or stream.guessed_rate
+            self.fps = Fraction(rate) if rate else None
             if stream.codec_context.height and stream.codec_context.width:
                 self.frame_size = (int(stream.codec_context.height), int(stream.codec_context.width))
 

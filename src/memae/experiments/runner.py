@@ -20,11 +20,12 @@ import numpy as np
 import torch
 
 from ..config import ExperimentConfig, save_config
-from ..data.experiment import ExperimentData, build_experiment_data
+from ..data.experiment import AUTO_ARCHITECTURE, ExperimentData, build_experiment_data, infer_architecture
 from ..errors import ConfigError
 from ..io import write_csv, write_json  # write_csv is re-exported: the table modules import it from here
 from ..models import ARCHITECTURES, MemAE, build_model
 from ..scoring.metrics import detection_report, top_fraction_threshold
+from ..scoring.distribution import DISTRIBUTION_KEY, summarise_scores
 from ..scoring.reconstruction import reconstruction_errors
 from ..training import train
 from ..training.distributed import DistInfo
@@ -87,7 +88,9 @@ def fit_and_score(
         if data.test_labels is not None:
             metrics.update(detection_report(data.test_labels, test_scores, threshold))
     if run_dir is not None and info.is_main and result.best_path is not None and Path(result.best_path).is_file():
-        extra = {"threshold": threshold, "error": error, "contamination": config.score.contamination}
+        extra = {"threshold": threshold, "error": error, "contamination": config.score.contamination,
+                 # the raw error scale of held-out normals, so that scoring can flag input unlike the training data
+                 DISTRIBUTION_KEY: summarise_scores(val_scores, error)}
         if data.preprocessor_state is not None:
             extra["preprocessor"] = data.preprocessor_state  # `memae score` preprocesses new tables the same way
         update_checkpoint(result.best_path, **extra)
@@ -97,6 +100,8 @@ def fit_and_score(
 def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = False) -> RunOutcome:
     """``memae train``: build the data, train, evaluate on the test split if labelled, write everything to ``run_dir``."""
     data = build_experiment_data(config.data, config.train.seed)
+    if config.model.architecture == AUTO_ARCHITECTURE:  # `memae train` without --architecture: fit the data
+        config.model.architecture = infer_architecture(data, config.data.dataset)
     is_main = current_dist_info().is_main
     if is_main:
         save_config(config, run_dir / "config.yaml")

@@ -335,6 +335,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
                    on_epoch=lambda r: log(_epoch_line(unit.key, train_config.epochs, r)))
     # train() has left the model with the weights of the best validation epoch
     device = resolve_device(config.train.device)
+    _store_validation_errors(model, data, config, unit_dir, device)
     tic = time.perf_counter()
     error = unit_error(config, unit.method)
     by_error: dict[str, dict[str, Any]] = {}
@@ -374,6 +375,21 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
 # ----------------------------------------------------------------------------------------------------------------
 # Entry point
 # ----------------------------------------------------------------------------------------------------------------
+
+
+def _store_validation_errors(model: MemAE, data: VideoData, config: VideoExperimentConfig, unit_dir: Path,
+                             device: torch.device) -> None:
+    """After training: the best weights' clip errors on the validation clips go into ``best.pt``, so that
+    ``memae score-video`` can tell a video unlike the training data (a clip's error is its centre frame's score)."""
+    from ..scoring.distribution import store_score_distribution
+    from ..scoring.reconstruction import reconstruction_errors
+
+    best = unit_dir / "best.pt"
+    if data.val is None or not len(data.val) or not best.is_file():
+        return
+    errors = reconstruction_errors(model, data.val, error=config.score.error, batch_size=config.score.batch_size,
+                                   device=device)
+    store_score_distribution(best, errors, config.score.error)
 
 
 def _epoch_line(key: str, epochs: int, r: dict[str, float]) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MemAEWarning
 from ..io import write_csv
 from ..training.checkpoint import load_checkpoint, load_model
 from .reconstruction import reconstruction_errors
@@ -155,13 +156,22 @@ def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, 
     extra = state.get("extra", {})
     error = error or extra.get("error", "mse")
     x, ids, labels = read_inputs(Path(input_path), tuple(model.input_shape or ()), state, label_column)
+    if len(x) == 0:
+        raise DataError(f"{input_path} holds no samples; nothing to score")
     if not np.isfinite(x).all():
         raise DataError(f"{input_path} contains NaN or inf values; clean or impute them before scoring")
     scores = reconstruction_errors(model, x, error=error)
     threshold = extra.get("threshold")
+    from .distribution import DISTRIBUTION_KEY, check_distribution
+
+    check = check_distribution(scores, extra.get(DISTRIBUTION_KEY), error)
+    if check is not None and check.out_of_distribution:
+        warnings.warn(check.warning(str(input_path)), MemAEWarning, stacklevel=2)
+    lo, hi = float(np.min(scores)), float(np.max(scores))
+    normalised = (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)  # 0-1 within this input only
     rows = []
     for i, (sample_id, score) in enumerate(zip(ids, scores)):
-        row = {"id": sample_id, "score": float(score)}
+        row = {"id": sample_id, "score": float(score), "score_normalised": float(normalised[i])}
         if threshold is not None:
             row["predicted_anomaly"] = int(score > threshold)
         if labels is not None:

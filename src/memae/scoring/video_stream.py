@@ -222,9 +222,10 @@ def score_video(
                 run_batch()
         num_frames = counter[0]
         if num_frames < clip_len:
+            damage = getattr(src, "damage", None)
             raise DataError(
                 f"{name}: the video has {num_frames} frames, shorter than one clip of {clip_len}; "
-                f"the model needs at least {clip_len} frames"
+                f"the model needs at least {clip_len} frames" + (f" ({damage.summary()})" if damage else "")
             )
         if batch:
             run_batch()

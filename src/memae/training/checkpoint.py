@@ -20,7 +20,7 @@ from ..errors import CheckpointError, MemAEError
 from ..io import atomic_path
 from ..version import __version__
 
-__all__ = ["save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
+__all__ = ["resolve_checkpoint", "save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
 
 CHECKPOINT_FORMAT = "memae-checkpoint-v1"
 
@@ -76,6 +76,26 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a memae checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
     return state
+
+
+def resolve_checkpoint(path: str | os.PathLike[str]) -> Path:
+    """A checkpoint file, or a run folder: its ``best.pt``, or the one ``best.pt`` of its method folders.
+
+    ``memae reproduce table2`` writes one folder per method (``runs/<run>/memae-seed1/best.pt``); a user who passes
+    ``runs/<run>`` means the checkpoint inside.  Several candidates are an error that lists them.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    if (path / "best.pt").is_file():
+        return path / "best.pt"
+    found = sorted(path.glob("*/best.pt"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CheckpointError(f"{path} holds no best.pt (nor do its sub-folders); pass a checkpoint file or a run folder")
+    names = ", ".join(str(p.parent.name) for p in found[:8]) + (", ..." if len(found) > 8 else "")
+    raise CheckpointError(f"{path} holds {len(found)} checkpoints ({names}); pass one of them, e.g. {found[0]}")
 
 
 def update_checkpoint(path: str | os.PathLike[str], **extra: Any) -> Path:
