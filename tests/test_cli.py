@@ -93,12 +93,6 @@ def test_demo_quick(tmp_path, capsys):
     assert "demo: 100%" in err and "18/18" in err  # one bar: 2 digits x 3 models x 3 epochs
 
 
-def test_demo_quick_keeps_an_explicit_epoch_count(tmp_path, capsys):
-    code, _, err = run_cli(["demo", "--quick", "--epochs", "1", "--out", tmp_path], capsys)
-    assert code == 0, err
-    assert "6/6" in err  # 2 digits x 3 models x 1 epoch, not the --quick default of 3
-
-
 def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path, capsys, monkeypatch):
     import memae.training.trainer as trainer
 

@@ -485,7 +485,7 @@ def test_demo_quick_respects_epochs(monkeypatch, tmp_path, capsys):
 
     seen = {}
 
-    def fake_run_demo(run_dir, classes=None, epochs=None, overrides=None):
+    def fake_run_demo(run_dir, classes=None, epochs=None, overrides=None, **_):
         seen.update(classes=classes, epochs=epochs)
         return {"mean": {"memae": 0.5}, "seconds": 0.0}
 

@@ -74,9 +74,9 @@ def cmd_score_video(args: argparse.Namespace) -> int:
         check_output_dir(args.overlay, "--overlay")
     video_path = Path(args.video)
     if video_path.is_dir():
-        from ..data.video import IMAGE_SUFFIXES, _has_images
+        from ..data.video import IMAGE_SUFFIXES, has_frame_images
 
-        if not _has_images(video_path):  # the library's message speaks of a dataset's data root
+        if not has_frame_images(video_path):  # the library's message speaks of a dataset's data root
             raise DataError(f"{video_path}: this folder holds no frame images ({', '.join(sorted(IMAGE_SUFFIXES))}); "
                             "pass a video file or a folder of frames")
     from ..training.checkpoint import resolve_checkpoint

@@ -410,7 +410,7 @@ def list_videos(folder: str | os.PathLike[str]) -> list[VideoSource]:
     for entry in sorted(folder.iterdir(), key=lambda p: natural_key(p.name)):
         if entry.name.startswith(".") or entry.name.lower().endswith("_gt"):
             continue
-        if entry.is_dir() and _has_images(entry):
+        if entry.is_dir() and has_frame_images(entry):
             sources.append(FrameFolder(entry))
         elif entry.is_file() and entry.suffix.lower() in VIDEO_SUFFIXES:
             sources.append(VideoFile(entry))
@@ -908,7 +908,7 @@ def _image_files(folder: Path) -> list[Path]:
     ]
 
 
-def _has_images(folder: Path) -> bool:
+def has_frame_images(folder: Path) -> bool:
     with os.scandir(folder) as it:
         return any(
             not e.name.startswith(".") and Path(e.name).suffix.lower() in IMAGE_SUFFIXES and e.is_file() for e in it

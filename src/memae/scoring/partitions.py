@@ -4,7 +4,7 @@
 >>> import dask.dataframe as dd                                      # doctest: +SKIP
 >>> from memae.scoring.partitions import score_dask
 >>> frame = dd.read_parquet("s3://bucket/events/*.parquet")        # doctest: +SKIP
->>> scores = score_dask(frame, "detector.pt")                      # a lazy dask Series, one score per row
+>>> scores = score_dask(frame, "detector.pt")                      # doctest: +SKIP
 >>> scores.to_frame().to_parquet("scores/")                         # doctest: +SKIP
 
 Each worker loads the checkpoint once (by path: the file must be readable from every worker, e.g. on shared or
