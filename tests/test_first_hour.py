@@ -230,6 +230,7 @@ def test_decoded_frames_keep_their_source_index_after_damage(tmp_path, suffix, c
     assert lost_any
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix,codec", [(".mkv", "ffv1"), (".avi", "mpeg4")])
 def test_score_video_reports_damage_and_keeps_frame_numbers(tmp_path, capsys, video_checkpoint, suffix, codec):
     import csv
@@ -417,6 +418,7 @@ def image_folder(root: Path, size: int, rgb: bool = False) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,expected", [
     (["--dataset", "folder", "--data-root", "{tmp}/imgs28"], "mnist"),
     (["--dataset", "folder", "--data-root", "{tmp}/imgs32", "--set", "data.grey=false"], "cifar10"),
