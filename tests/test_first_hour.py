@@ -552,7 +552,7 @@ def test_score_video_flags_out_of_distribution_and_marks_the_plot(tmp_path, caps
 
 
 def test_overlay_colours_only_errors_above_the_training_level(video_checkpoint, tmp_path):
-    from memae.cli.video import OverlayWriter, _overlay_scale
+    from memae.scoring.video_output import OverlayWriter, overlay_scale as _overlay_scale
     from memae.training.checkpoint import load_checkpoint
 
     frame = np.full((24, 24), 100, np.uint8)

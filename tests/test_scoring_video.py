@@ -9,6 +9,7 @@ from memae.scoring.video import (
     equal_error_rate,
     evaluate_frames,
     frame_scores_from_clips,
+    nearest_fill,
     num_clips,
     pixel_error_map,
     regularity,
@@ -48,6 +49,9 @@ def test_stride_gaps_and_nearest_fill():
     np.testing.assert_array_equal(m, m2)
     one, _ = frame_scores_from_clips(np.array([5.0]), num_frames=4, clip_len=4, fill="nearest")
     np.testing.assert_array_equal(one, [5, 5, 5, 5])
+    np.testing.assert_array_equal(nearest_fill(s), f)  # the same rule for arrays with NaN gaps (memae score-video)
+    np.testing.assert_array_equal(nearest_fill([nan, 5.0, nan]), [5, 5, 5])
+    assert np.isnan(nearest_fill([nan, nan])).all() and nearest_fill(np.arange(3)).dtype == np.float64
 
 
 def test_clip_count_must_match():

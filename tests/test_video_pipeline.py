@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from memae.cli.main import main as memae_main
-from memae.cli.video import OverlayWriter
+from memae.scoring.video_output import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
 from memae.io import claim
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError

@@ -1,5 +1,6 @@
-"""Scoring: reconstruction errors of a trained model, metrics (scikit-learn), video frame scores and the
-reading of new inputs for ``memae score`` (:mod:`.inputs`).
+"""Scoring: reconstruction errors of a trained model, metrics (scikit-learn), video frame scores and their
+outputs (scores CSV, regularity plot, error-map overlay: :mod:`.video_output`), and the reading of new inputs for
+``memae score`` (:mod:`.inputs`).
 
 May import: training (checkpoints, data plumbing), models, memory, data, io, errors; never experiments, detector,
 baselines, cli or the package root (``lint-imports`` checks this; see ``pyproject.toml``).

@@ -87,16 +87,29 @@ def frame_scores_from_clips(
         scored = counts > 0
         scores[scored] = sums[scored] / counts[scored]
     if fill == "nearest" and scored.any() and not scored.all():
-        idx = np.flatnonzero(scored)
-        pos = np.clip(np.searchsorted(idx, np.arange(num_frames)), 1, len(idx) - 1) if len(idx) > 1 else None
-        if pos is None:
-            nearest = np.full(num_frames, idx[0])
-        else:
-            left, right = idx[pos - 1], idx[pos]
-            frames = np.arange(num_frames)
-            nearest = np.where(frames - left <= right - frames, left, right)
-        scores = scores[nearest]
+        scores = scores[_nearest_scored(scored)]
     return scores, scored
+
+
+def _nearest_scored(scored: np.ndarray) -> np.ndarray:
+    """For every frame, the index of the nearest frame where ``scored`` is True (the earlier one on ties)."""
+    idx = np.flatnonzero(scored)
+    if len(idx) == 1:
+        return np.full(scored.size, idx[0])
+    frames = np.arange(scored.size)
+    pos = np.clip(np.searchsorted(idx, frames), 1, len(idx) - 1)
+    left, right = idx[pos - 1], idx[pos]
+    return np.where(frames - left <= right - frames, left, right)
+
+
+def nearest_fill(values: np.ndarray) -> np.ndarray:
+    """Unscored (NaN) frames take the value of the nearest scored frame (earlier one on ties), as
+    ``frame_scores_from_clips(..., fill="nearest")`` does; all-NaN or all-scored input comes back as float64."""
+    values = np.asarray(values, dtype=np.float64)
+    scored = ~np.isnan(values)
+    if not scored.any() or scored.all():
+        return values
+    return values[_nearest_scored(scored)]
 
 
 def regularity(scores: np.ndarray) -> np.ndarray:
