@@ -83,3 +83,19 @@ def test_bad_select_settings_are_one_line_config_errors(tmp_path):
     model = memae.build_model("mlp", "ae", in_features=4, hidden=(2,))
     with pytest.raises(ConfigError, match="needs unlabelled selection data"):
         memae.train(model, np.zeros((8, 4), np.float32), None, TrainConfig(epochs=1, select="separation", progress=False))
+
+
+def test_detector_select_option_stops_before_the_planted_collapse():
+    from memae import MemAEDetector
+
+    x, y = planted_collapse(1800, 200, 0)
+    common = dict(hidden=[8, 3], variant="ae", epochs=10, batch_size=64, lr=3e-3, preprocessing=None,
+                  random_state=0, contamination=0.1)
+    by_loss = MemAEDetector(**common).fit(x)
+    by_separation = MemAEDetector(**common, select="separation").fit(x)
+    assert by_separation.best_epoch_ < by_loss.best_epoch_
+    assert roc_auc_score(y, by_separation.decision_scores_) > roc_auc_score(y, by_loss.decision_scores_)
+    no_holdout = MemAEDetector(**common, select="separation", validation_fraction=0.0).fit(x)
+    assert "separation" in no_holdout.history_[0]
+    with pytest.raises(ValueError, match="select"):
+        MemAEDetector(select="auc").fit(x)

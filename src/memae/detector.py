@@ -47,7 +47,8 @@ from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
 from .training.checkpoint import load_checkpoint, save_checkpoint
 from .training.distributed import resolve_device
-from .training.trainer import TrainConfig, train
+from .config import SELECT_CRITERIA, TrainConfig
+from .training.trainer import train
 
 __all__ = ["MemAEDetector", "DetectorParameterError", "PROBA_METHODS"]
 
@@ -98,6 +99,13 @@ class MemAEDetector(DetectorBase):
         Share of the rows held out from the gradient steps; the weights of the epoch with the lowest
         reconstruction error on them are kept.  0 (or too few rows to hold any out) keeps the last epoch's
         weights.  Every row, held out or not, gets a training score in ``decision_scores_``.
+    select : {"val_loss", "last", "separation"}, default="val_loss"
+        Which epoch's weights are kept (``train.select``): the lowest validation reconstruction error, the last
+        epoch, or the label-free ``separation`` of the held-out rows' scores (the standardised gap between the mean
+        log score of the top ``contamination`` share and of the rest; 0.1 with a thresholder object).  Without a
+        validation split, ``separation`` reads the training rows' scores.  On the ADBench development tables
+        ``val_loss`` picked better epochs (docs/results/selection_study.md); ``separation`` suits data whose
+        anomaly share is known and where the model learns the anomalies late.
     preprocessing : {"standard", "minmax"}, None or TablePreprocessor, default="standard"
         How the columns become the network's input, learnt on the training rows only: categorical columns
         (DataFrame columns that are not numeric, string columns of arrays) are one-hot encoded and numeric
@@ -155,6 +163,7 @@ class MemAEDetector(DetectorBase):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "select": [StrOptions(set(SELECT_CRITERIA))],
         "preprocessing": [StrOptions({"standard", "minmax"}), None, TablePreprocessor],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -174,6 +183,7 @@ class MemAEDetector(DetectorBase):
         batch_size: int = 256,
         lr: float = 1e-3,
         validation_fraction: float = 0.1,
+        select: str = "val_loss",
         preprocessing: str | TablePreprocessor | None = "standard",
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
@@ -189,6 +199,7 @@ class MemAEDetector(DetectorBase):
         self.batch_size = batch_size
         self.lr = lr
         self.validation_fraction = validation_fraction
+        self.select = select
         self.preprocessing = preprocessing
         self.device = device
         self.random_state = random_state
@@ -274,13 +285,17 @@ class MemAEDetector(DetectorBase):
     def _train(self, x: np.ndarray, seed: int, device: torch.device) -> tuple[list[dict[str, float]], int]:
         """Adam on eq. 10; with a validation split, keep the weights of the best validation epoch."""
         n_val = int(math.floor(len(x) * self.validation_fraction))
+        share = float(self.contamination) if isinstance(self.contamination, Real) else 0.1
         config = TrainConfig(
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
-            device=str(device), progress=bool(self.verbose),
+            device=str(device), progress=bool(self.verbose), select=self.select, select_share=share,
         )
         if n_val < 1 or n_val >= len(x):
-            result = train(self.model_, x, None, config, restore_best=False)  # no validation: the last epoch
-            return result.history, int(result.history[-1]["epoch"])
+            if self.select != "separation":
+                result = train(self.model_, x, None, config, restore_best=False)  # no validation: the last epoch
+                return result.history, int(result.history[-1]["epoch"])
+            result = train(self.model_, x, None, config, select_data=x)  # the unlabelled training rows' scores
+            return result.history, int(result.best_epoch)
         order = np.random.default_rng(seed).permutation(len(x))
         # train() ends with the best validation epoch's weights, kept in memory (no checkpoint files needed)
         result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config)
