@@ -4,7 +4,8 @@ Each command runs as a fresh subprocess (``python -m memae ...`` with this check
 interleaved in one process (pass, --help, train --help, pass, ...) so drift in machine load hits all alike; we
 report medians and the overhead over ``python -c pass``.  Issue 11's target: under 0.3 s over it.
 
-    python benchmarks/cli_startup.py                 # 15 runs each
+    python benchmarks/cli_startup.py                 # 15 runs each, wall clock
+    python benchmarks/cli_startup.py --clock cpu     # the children's CPU time (user + sys): steadier on a busy machine
     python benchmarks/cli_startup.py --repeats 31 --json
 """
 
@@ -14,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,28 +30,35 @@ COMMANDS = {
 }
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="runs of each command (default 15)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: the subprocess's user + sys CPU time")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(args.repeats):
         for name, argv in COMMANDS.items():
-            tic = time.perf_counter()
+            tic, cpu = time.perf_counter(), _children_cpu()
             subprocess.run([sys.executable, *argv], env=env, check=True, stdout=subprocess.DEVNULL)
-            times[name].append(time.perf_counter() - tic)
+            times[name].append(time.perf_counter() - tic if args.clock == "wall" else _children_cpu() - cpu)
     base = statistics.median(times["python -c pass"])
     result = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-              "load_avg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None, "repeats": args.repeats,
+              "load_avg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None, "repeats": args.repeats, "clock": args.clock,
               "median_s": {k: round(statistics.median(v), 4) for k, v in times.items()},
               "over_python_s": {k: round(statistics.median(v) - base, 4) for k, v in times.items() if k != "python -c pass"}}
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"python {result['python']}, {result['cpus']} CPUs, load average {result['load_avg']}, "
-          f"median of {args.repeats} runs each")
+    print(f"python {result['python']}, {result['cpus']} CPUs, load average {result['load_avg']:.1f}, "
+          f"{args.clock} clock, median of {args.repeats} runs each")
     for name, median in result["median_s"].items():
         extra = f"  (+{result['over_python_s'][name]:.3f} s over python -c pass)" if name in result["over_python_s"] else ""
         print(f"  {name:<22} {median:.3f} s{extra}")

@@ -97,3 +97,13 @@ def _private_crossings() -> set[tuple[str, str]]:
 def test_no_new_private_names_cross_packages():
     found = _private_crossings()
     assert found <= KNOWN_PRIVATE_CROSSINGS, sorted(found - KNOWN_PRIVATE_CROSSINGS)
+
+
+def test_experiments_take_typed_options_from_python():
+    from memae.errors import ConfigError, UnknownNameError
+    from memae.experiments import ReproduceOptions, reproduce
+
+    with pytest.raises(UnknownNameError, match="unknown experiment 'table9'"):
+        reproduce(ReproduceOptions("table9"))
+    with pytest.raises(ConfigError, match="--reuse is for the video experiments"):
+        reproduce(ReproduceOptions("table3", reuse=["runs/x"]))
