@@ -386,3 +386,46 @@ def test_claim_is_exclusive_and_takes_over_a_dead_process_lock(tmp_path):
     lock.write_text(f"{socket.gethostname()} {dead.pid}\n")
     with claim(lock) as taken:
         assert taken and lock.read_text().split()[1] == str(os.getpid())
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# memae train --config <video preset> and memae evaluate on its checkpoint
+# ------------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_train_video_preset_then_evaluate(bench, tmp_path, capsys):
+    out, cache = tmp_path / "runs", tmp_path / "cache"
+    preset = REPO / "src" / "memae" / "experiments" / "configs" / "video_cpu.yaml"
+    small = ["data.clip_len=8", "data.frame_size=[32, 32]", "data.max_train_clips=48", "model.width=0.25",
+             "model.num_slots=100", "train.batch_size=8", "train.progress=false", f"data.cache_dir={cache}"]
+    argv = ["train", "--config", str(preset), "--epochs", "1", "--data-root", str(bench), "--device", "cpu",
+            "--out", str(out)] + [a for item in small for a in ("--set", item)]
+    assert memae_main(argv) == 0
+    (run_dir,) = out.iterdir()
+    assert {"config.yaml", "best.pt", "last.pt", "history.csv", "metrics.json", "log.txt"} <= {
+        p.name for p in run_dir.iterdir()}
+    trained = json.loads((run_dir / "metrics.json").read_text())
+    assert trained["method"] == "memae" and trained["epochs"] == 1 and trained["error"] == "mae"
+    assert trained["n_frames"] == 2 * (48 - 7)  # centre mode: 7 unscored frames per video
+    for key in ("auc", "mean_video_auc"):
+        assert 0.9 < trained[key] <= 1.0  # the big bar is easy
+    assert "auc=" in capsys.readouterr().out
+
+    assert memae_main(["evaluate", str(run_dir / "best.pt")]) == 0
+    printed = capsys.readouterr().out
+    assert "per-video AUC: 01 " in printed and "mean_video_auc=" in printed
+    (evaluated,) = [p for p in out.iterdir() if p != run_dir]  # beside the run
+    assert evaluated.name.startswith("video-evaluate-")
+    metrics = json.loads((evaluated / "metrics.json").read_text())
+    assert metrics["test_videos"] == ["01", "02"] and len(metrics["video_aucs"]) == 2
+    for key in ("auc", "mean_video_auc"):  # the same model on the same frames: the training run's numbers
+        assert metrics[key] == pytest.approx(trained[key], abs=1e-9)
+    assert all(0.0 <= a <= 1.0 for a in metrics["video_aucs"])
+
+    # a preset by name, and flags that do not apply to video, are one-line errors before any training
+    assert memae_main(["train", "--config", "video_cpu", "--normal-class", "3", "--out", str(out)]) == 1
+    assert "not for a video config" in capsys.readouterr().err
+    assert memae_main(["train", "--config", "cpu", "--variant", "memae-big", "--out", str(out)]) == 1
+    assert "model.variant must be one of" in capsys.readouterr().err
+    assert len(list(out.iterdir())) == 2

@@ -20,7 +20,8 @@ EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 
 
 def _add_config_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", "-c", help="YAML experiment config (model, data, train, score sections)")
+    parser.add_argument("--config", "-c", help="YAML experiment config (model, data, train, score sections); a video "
+                                               "preset (video_cpu, video_paper or its file) trains one video model")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set train.epochs=5 --set model.options.num_slots=200")
     parser.add_argument("--architecture", help="model.architecture (mnist, cifar10, video, kdd, digits, mlp)")
@@ -83,8 +84,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         if changed or args.config:
             raise MemAEError(f"--resume continues the same model and data; drop {', '.join(changed) or '--config'} "
                              "or start a new run")
+        if _is_video_config(config_path):
+            return _train_video(args, config_path)
         config = load_config(config_path, _overrides(args))
     else:
+        if args.config and _is_video_config(args.config):
+            return _train_video(args, args.config)
         if args.config and not Path(args.config).is_file():
             from ..errors import ConfigError
 
@@ -119,6 +124,40 @@ def cmd_train(args: argparse.Namespace) -> int:
     if _is_main_process():
         _print_metrics(outcome.metrics)
         print(f"run folder: {run_dir}")
+    return 0
+
+
+def _is_video_config(config) -> bool:
+    from ..experiments.video_run import is_video_config
+
+    return is_video_config(config)
+
+
+def _train_video(args: argparse.Namespace, config_ref) -> int:
+    """``memae train`` with a video config (a preset name or file): one video model in an ordinary run folder."""
+    from ..config import new_run_dir
+    from ..experiments.video_run import load_video_train_config, run_video_training
+    from .checks import check_output_dir
+
+    not_video = [f"--{a.replace('_', '-')}" for a in ("normal_class", "label_column", "anomaly_label")
+                 if getattr(args, a, None) is not None]
+    if not_video:
+        raise MemAEError(f"{', '.join(not_video)} are for images and tables, not for a video config")
+    config, output_dir = load_video_train_config(config_ref, _overrides(args))
+    if args.resume:
+        run_dir = Path(args.resume)
+    else:
+        check_output_dir(output_dir, "--out")
+        run_dir = new_run_dir(output_dir, config.name)
+    args.run_dir = str(run_dir)  # the interrupt message names it
+    try:
+        metrics = run_video_training(config, run_dir, resume=bool(args.resume))
+    except BaseException:
+        if not args.resume and not (run_dir / "last.pt").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing usable yet: leave no half-made run folder
+        raise
+    _print_metrics({k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
+    print(f"run folder: {run_dir}")
     return 0
 
 
@@ -177,9 +216,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if refused:  # anything else would change the split or the model and mix training samples into the test set
         raise MemAEError(f"evaluate re-creates the training run's split; only --data-root, --device, --out, --name and "
                          f"score.* can change, not {', '.join(o.split('=', 1)[0] for o in refused)}")
-    if "model_config" in state and state["config"].get("preset"):
-        raise MemAEError("this is a video checkpoint; evaluate it with 'memae reproduce table2 --resume RUN_DIR' "
-                         "or score a video with 'memae score-video'")
+    from ..experiments.video_run import is_video_checkpoint
+
+    if is_video_checkpoint(state):  # pooled and per-video frame AUC on the test videos of its config
+        return _evaluate_video(args, state, overrides)
     if args.out is None:  # the evaluate folder goes beside the run it evaluates, wherever the command runs
         overrides.append(f"output_dir={_quote(str(Path(args.checkpoint).resolve().parent.parent))}")
     config = config_from_dict(apply_overrides(state["config"], overrides))
@@ -199,6 +239,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_csv(run_dir / "test_scores.csv", [{"index": i, "score": float(s), "is_anomaly": int(y)}
                                            for i, (s, y) in enumerate(zip(scores, data.test_labels))])
     _print_metrics(metrics)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str]) -> int:
+    from ..experiments.video_run import evaluate_video_checkpoint
+    from .checks import check_output_dir
+
+    check_output_dir(args.out, "--out")
+    run_dir, metrics = evaluate_video_checkpoint(args.checkpoint, state, overrides)
+    _print_metrics({k: metrics[k] for k in ("auc", "mean_video_auc", "eer", "ap")})
+    print("per-video AUC: " + ", ".join(f"{name} {'-' if auc is None or auc != auc else f'{auc:.4f}'}"
+                                       for name, auc in zip(metrics["test_videos"], metrics["video_aucs"])))
     print(f"run folder: {run_dir}")
     return 0
 

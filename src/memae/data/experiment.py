@@ -70,7 +70,7 @@ def build_experiment_data(data, seed: int = 0) -> ExperimentData:
         return _table_data(data, seed)
     raise ConfigError(
         f"unknown dataset {data.dataset!r} for train/evaluate; choose one of {', '.join(IMAGE_DATASETS + TABLE_DATASETS)} "
-        "(video benchmarks run through 'memae reproduce table2')"
+        "(video benchmarks train with a video config: 'memae train --config video_cpu --data-root DIR')"
     )
 
 

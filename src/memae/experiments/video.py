@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
     "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config", "build_video_data",
-    "build_video_model", "run_unit", "main",
+    "build_video_model", "read_test_videos", "score_test_videos", "unit_error", "run_unit", "main",
 ]
 
 CONFIG_DIR = Path(__file__).with_name("configs")
@@ -120,6 +120,7 @@ class VideoDataConfig:
 
 @dataclass
 class VideoModelConfig:
+    variant: str = "memae"  # the model 'memae train' trains (reproduce trains its table's methods instead)
     width: float = 1.0  # multiplies the channel counts 96-128-256-256 (the memory dim follows the last one)
     num_slots: int = 2000  # N
     shrink_threshold: float | str = 0.0025  # lambda: a number or "k/N"
@@ -168,6 +169,8 @@ class VideoExperimentConfig:
             raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.score.mode!r}")
         if self.score.batch_size < 1:
             raise ConfigError(f"score.batch_size must be >= 1, got {self.score.batch_size}")
+        if self.model.variant not in VARIANTS:
+            raise UnknownNameError(f"model.variant must be one of {', '.join(VARIANTS)}, got {self.model.variant!r}")
         if not self.fig7_num_slots or min(self.fig7_num_slots) < 1:
             raise ConfigError(f"fig7_num_slots must be positive integers, got {self.fig7_num_slots}")
         self.train.validate()
@@ -227,6 +230,38 @@ def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tu
     return video[: n - n_val], video[n - n_val :]
 
 
+def _test_part(bench: VideoBenchmark, d: VideoDataConfig) -> tuple[list[Any], list[np.ndarray]]:
+    """The test videos a config uses (``data.max_test_videos``) and their frame labels."""
+    sources = bench.test[: d.max_test_videos or None]
+    return sources, bench.test_labels[: len(sources)]
+
+
+def _size_and_cache(d: VideoDataConfig) -> tuple[tuple[int, int], Path]:
+    size = (int(d.frame_size[0]), int(d.frame_size[1]))
+    return size, (Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir())
+
+
+def read_test_videos(config: VideoExperimentConfig, log=print) -> VideoData:
+    """Only the test part of :func:`build_video_data` (the same videos, frames and labels): what ``memae evaluate``
+    reads to score a trained video model.  ``train`` is an empty list and ``val`` None."""
+    d = config.data
+    if not d.root:
+        raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
+    bench = load_benchmark(d.dataset, d.root, d.labels)
+    test_sources, test_labels = _test_part(bench, d)
+    size, cache = _size_and_cache(d)
+    log(f"decoding {len(test_sources)} test videos at {size[0]}x{size[1]} (cache {cache})")
+    test_videos = load_videos(test_sources, size, cache, d.resample, progress=config.train.progress)
+    for i, video in enumerate(test_videos):
+        bench.check_num_frames(i, video.shape[0])
+    info = {**bench.summary(), "test_videos_used": len(test_sources),
+            "test_frames_used": int(sum(len(y) for y in test_labels)),
+            "test_anomalous_used": int(sum(int(y.sum()) for y in test_labels)),
+            "frame_size": list(size), "cache_dir": str(cache)}
+    return VideoData(bench, [], None, list(test_videos), [s.name for s in test_sources],  # type: ignore[arg-type]
+                     [np.asarray(y, dtype=bool) for y in test_labels], info)
+
+
 def build_video_data(config: VideoExperimentConfig, log=print) -> VideoData:
     """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets."""
     d = config.data
@@ -234,10 +269,8 @@ def build_video_data(config: VideoExperimentConfig, log=print) -> VideoData:
         raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
     bench = load_benchmark(d.dataset, d.root, d.labels)
     train_sources = bench.train[: d.max_train_videos or None]
-    test_sources = bench.test[: d.max_test_videos or None]
-    test_labels = bench.test_labels[: len(test_sources)]
-    size = (int(d.frame_size[0]), int(d.frame_size[1]))
-    cache = Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir()
+    test_sources, test_labels = _test_part(bench, d)
+    size, cache = _size_and_cache(d)
     log(f"decoding {len(train_sources)} training and {len(test_sources)} test videos at {size[0]}x{size[1]} "
         f"(cache {cache})")
     train_videos = load_videos(train_sources, size, cache, d.resample, progress=config.train.progress)
@@ -315,6 +348,18 @@ def unit_error(config: VideoExperimentConfig, method: str) -> str:
     return config.score.error if VARIANTS[method][0] else config.score.ae_error
 
 
+def score_test_videos(model: MemAE, config: VideoExperimentConfig, data: VideoData, error: str,
+                      device: torch.device | str | None = None) -> list[np.ndarray]:
+    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size."""
+    per_video = []
+    for name, video in zip(data.test_names, data.test_videos):
+        scored = score_video(model, ArrayVideo(video, name), error=error, mode=config.score.mode,
+                             batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
+                             progress=config.train.progress)
+        per_video.append(scored.scores)
+    return per_video
+
+
 def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
@@ -340,12 +385,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
     error = unit_error(config, unit.method)
     by_error: dict[str, dict[str, Any]] = {}
     for name_of_error in (error, *(e for e in ERRORS if e != error)):  # both errors, so the choice is visible
-        per_video = []
-        for name, video in zip(data.test_names, data.test_videos):
-            scored = score_video(model, ArrayVideo(video, name), error=name_of_error, mode=config.score.mode,
-                                 batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
-                                 progress=config.train.progress)
-            per_video.append(scored.scores)
+        per_video = score_test_videos(model, config, data, name_of_error, device)
         by_error[name_of_error] = {"per_video": per_video, "metrics": evaluate_frames(per_video, data.test_labels)}
         if name_of_error == error:
             test_seconds = time.perf_counter() - tic
@@ -417,7 +457,8 @@ class _Log:
         tqdm.write(line, file=sys.stderr)
 
 
-NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size"}  # do not change results
+# do not change results (reproduce trains its table's methods, whatever model.variant says)
+NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size", "model.variant"}
 
 
 def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, units: list[Unit], log) -> None:

@@ -1,0 +1,155 @@
+"""``memae train`` and ``memae evaluate`` for video: one video model in an ordinary run folder.
+
+``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config cpu``) trains the config's
+``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
+``memae reproduce table2`` (:func:`memae.experiments.video.build_video_data` and
+:func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
+``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
+``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
+config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
+the run.  The checkpoints of ``memae reproduce`` units evaluate the same way.
+
+May import what :mod:`memae.experiments` may; never cli or argparse.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..config import _build, apply_overrides, new_run_dir, read_yaml
+from ..data.benchmarks import BENCHMARKS
+from ..errors import ConfigError
+from ..io import write_json, write_text
+from ..scoring.video import evaluate_frames
+from ..training import resolve_device
+from ..training.checkpoint import load_model
+from .runner import git_commit, machine_info
+from .video import (
+    PRESETS,
+    Unit,
+    VideoExperimentConfig,
+    _Log,
+    build_video_data,
+    load_video_config,
+    read_test_videos,
+    run_unit,
+    score_test_videos,
+    unit_error,
+)
+
+__all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "run_video_training",
+           "is_video_checkpoint", "evaluate_video_checkpoint"]
+
+#: ``--config`` names of the shipped video presets (besides their file paths).
+VIDEO_PRESET_NAMES = {**{name: name for name in PRESETS}, **{f"video_{name}": name for name in PRESETS}}
+_RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
+
+
+def is_video_config(config: str | os.PathLike[str]) -> bool:
+    """Whether ``--config`` names a video experiment config: a video preset name (``cpu``, ``video_cpu``, ...) or a
+    YAML file with a top-level ``preset`` key or a video benchmark as ``data.dataset``."""
+    path = Path(config)
+    if not path.is_file():
+        return str(config) in VIDEO_PRESET_NAMES
+    values = read_yaml(path)
+    data = values.get("data")
+    dataset = str(data.get("dataset", "")).lower() if isinstance(data, dict) else ""
+    return "preset" in values or dataset in BENCHMARKS
+
+
+def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
+    """``overrides`` without the ``key=value`` items, and the last such value (parsed as YAML; None if absent)."""
+    rest, value = [], None
+    for item in overrides:
+        if item.split("=", 1)[0].strip() == key:
+            value = yaml.safe_load(item.split("=", 1)[1])
+        else:
+            rest.append(item)
+    return rest, value
+
+
+def load_video_train_config(config: str | os.PathLike[str],
+                            overrides: list[str] | None = None) -> tuple[VideoExperimentConfig, str]:
+    """The video config ``memae train`` runs, and the parent folder of its run folder (``output_dir``, default runs).
+
+    ``config``: a preset name or YAML file; ``overrides``: ``section.key=value`` items as for other training
+    (``output_dir=`` and ``model.architecture=video`` are accepted; ``data.root`` is stored resolved, so that
+    evaluate and ``--resume`` from another folder find the same videos).
+    """
+    items, output_dir = _pop_key(list(overrides or []), "output_dir")
+    items, architecture = _pop_key(items, "model.architecture")
+    if architecture not in (None, "video"):
+        raise ConfigError(f"a video config trains the video network, not {architecture!r}; drop --architecture")
+    preset = VIDEO_PRESET_NAMES.get(str(config), config) if not Path(config).is_file() else config
+    result = load_video_config(preset, items)
+    if result.data.root is not None and not Path(result.data.root).is_absolute():
+        result.data.root = str(Path(result.data.root).resolve())
+    return result, str(output_dir if output_dir is not None else "runs")
+
+
+def run_video_training(config: VideoExperimentConfig, run_dir: Path, *, resume: bool = False,
+                       log=None) -> dict[str, Any]:
+    """Train ``config.model.variant`` at ``config.train.seed`` into ``run_dir`` and score the test videos.
+
+    ``resume``: continue from ``run_dir/last.pt`` (with the run's config, as :func:`load_video_train_config` read it
+    from ``run_dir/config.yaml``).  Returns the metrics also written to ``run_dir/metrics.json``.
+    """
+    run_dir = Path(run_dir)
+    log = log or _Log(run_dir / "log.txt")
+    write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
+        f"(preset {config.preset}; commit {git_commit()})")
+    data = build_video_data(config, log)
+    record = run_unit(config, data, Unit(config.model.variant, config.train.seed), run_dir, log)
+    metrics = {**record, "test_videos": data.test_names, "data": data.info, "machine": machine_info(),
+               "commit": git_commit()}
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def is_video_checkpoint(state: dict[str, Any]) -> bool:
+    """Whether a checkpoint (as :func:`memae.training.load_checkpoint` reads it) holds a video experiment's model."""
+    config = state.get("config") or {}
+    return "model_config" in state and isinstance(config, dict) and bool(config.get("preset"))
+
+
+def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[str, Any],
+                              overrides: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """Score the test videos of a video checkpoint's config with its model; pooled and per-video frame AUC.
+
+    ``overrides``: ``data.root=``, ``train.device=``, ``score.*``, ``name=`` and ``output_dir=`` (default: the folder
+    holding the checkpoint's run folder).  Writes ``config.yaml``, ``metrics.json`` and ``scores.npz`` into a new
+    ``NAME-evaluate-*`` folder and returns it with the metrics.
+    """
+    items, output_dir = _pop_key(list(overrides or []), "output_dir")
+    values = dict(state["config"])
+    unit = values.pop("unit", None) or {}
+    config = _build(VideoExperimentConfig, apply_overrides(values, items), "")
+    if unit.get("method"):  # a `memae reproduce` unit: its method, whatever model.variant says
+        config.model.variant = unit["method"]
+    config.validate()
+    device = resolve_device(config.train.device)
+    model = load_model(checkpoint, device, state=state)
+    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
+    data = read_test_videos(config, log)
+    error = unit_error(config, config.model.variant)
+    per_video = score_test_videos(model, config, data, error, device)
+    frames = evaluate_frames(per_video, data.test_labels)
+    metrics = {
+        "variant": config.model.variant, "error": error, **{k: frames[k] for k in _RESULT_KEYS},
+        "video_aucs": frames["video_aucs"], "test_videos": data.test_names, "n_frames": frames["n_frames"],
+        "n_anomalous": frames["n_anomalous"], "score_mode": config.score.mode, "checkpoint": str(checkpoint),
+        "data": data.info, "commit": git_commit(),
+    }
+    parent = output_dir if output_dir is not None else Path(checkpoint).resolve().parent.parent
+    run_dir = new_run_dir(parent, f"{config.name}-evaluate")
+    write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    np.savez_compressed(run_dir / "scores.npz", **{f"video_{i:03d}": s for i, s in enumerate(per_video)})
+    write_json(run_dir / "metrics.json", metrics)
+    return run_dir, metrics
