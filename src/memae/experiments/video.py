@@ -58,7 +58,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
-    "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config", "build_video_data",
+    "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config", "video_config_from_dict",
+    "build_video_data",
     "build_video_model", "read_test_videos", "score_test_videos", "unit_error", "run_unit", "main",
 ]
 
@@ -189,6 +190,13 @@ def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[
         raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
     values = apply_overrides(read_yaml(Path(path)), overrides or [])
     config = _build(VideoExperimentConfig, values, "")
+    config.validate()
+    return config
+
+
+def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> VideoExperimentConfig:
+    """A checked config from a mapping (a checkpoint's ``config``), after ``section.key=value`` overrides."""
+    config = _build(VideoExperimentConfig, apply_overrides(values, overrides or []), "")
     config.validate()
     return config
 

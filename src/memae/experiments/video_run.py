@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import _build, apply_overrides, new_run_dir, read_yaml
+from ..config import new_run_dir, read_yaml
 from ..data.benchmarks import BENCHMARKS
 from ..errors import ConfigError
 from ..io import write_json, write_text
@@ -41,6 +41,7 @@ from .video import (
     run_unit,
     score_test_videos,
     unit_error,
+    video_config_from_dict,
 )
 
 __all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "run_video_training",
@@ -130,7 +131,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     items, output_dir = _pop_key(list(overrides or []), "output_dir")
     values = dict(state["config"])
     unit = values.pop("unit", None) or {}
-    config = _build(VideoExperimentConfig, apply_overrides(values, items), "")
+    config = video_config_from_dict(values, items)
     if unit.get("method"):  # a `memae reproduce` unit: its method, whatever model.variant says
         config.model.variant = unit["method"]
     config.validate()
