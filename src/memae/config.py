@@ -250,7 +250,7 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A YAML file's top-level mapping; a missing file, bad syntax or a non-mapping is a one-line ConfigError."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; pass a YAML file such as configs/demo.yaml")
+        raise ConfigError(f"config file {path} does not exist; pass a YAML file such as src/memae/experiments/configs/demo.yaml")
     try:
         values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
