@@ -64,7 +64,6 @@ KNOWN_PRIVATE_CROSSINGS = {
     ("memae.detector", "sklearn.utils._param_validation.Interval"),
     ("memae.detector", "sklearn.utils._param_validation.InvalidParameterError"),
     ("memae.detector", "sklearn.utils._param_validation.StrOptions"),
-    ("memae.experiments.video", "memae.config._build"),
 }
 
 

@@ -196,7 +196,9 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
-def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
+def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
+    """An instance of the config dataclass ``cls`` from a mapping, checking every key and type (``prefix`` names
+    the section in error messages)."""
     if not isinstance(values, dict):
         raise ConfigError(f"{prefix or 'config'} must be a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
@@ -210,7 +212,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
         key = f"{prefix}.{name}" if prefix else name
         hint = hints[name]
         if dataclasses.is_dataclass(hint):
-            kwargs[name] = _build(hint, value or {}, key)
+            kwargs[name] = build_dataclass(hint, value or {}, key)
         else:
             kwargs[name] = _coerce(value, hint, key)
     return cls(**kwargs)
@@ -218,7 +220,7 @@ def _build(cls: type, values: dict[str, Any], prefix: str) -> Any:
 
 def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
     """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts."""
-    config = _build(ExperimentConfig, values or {}, "")
+    config = build_dataclass(ExperimentConfig, values or {}, "")
     config.data.validate()
     config.train.validate()
     config.score.validate()

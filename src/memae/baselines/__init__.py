@@ -2,6 +2,9 @@
 
 Each has ``fit(X, X_val=None)`` on normal data only and ``score_samples(X)`` (float64, higher = more anomalous);
 :func:`make_baseline` builds one by name.
+
+May import: models, training, scoring, data, config, errors and io; never detector, experiments, cli or the package
+root.
 """
 
 from .base import BaseDetector, DeepDetector

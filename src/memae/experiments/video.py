@@ -40,7 +40,7 @@ import torch
 import yaml
 from torch.utils.data import Dataset, Subset
 
-from ..config import _build, apply_overrides, new_run_dir, read_yaml
+from ..config import apply_overrides, build_dataclass, new_run_dir, read_yaml
 from ..data.benchmarks import load_benchmark
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
@@ -189,14 +189,14 @@ def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[
     if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
         raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
     values = apply_overrides(read_yaml(Path(path)), overrides or [])
-    config = _build(VideoExperimentConfig, values, "")
+    config = build_dataclass(VideoExperimentConfig, values, "")
     config.validate()
     return config
 
 
 def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> VideoExperimentConfig:
     """A checked config from a mapping (a checkpoint's ``config``), after ``section.key=value`` overrides."""
-    config = _build(VideoExperimentConfig, apply_overrides(values, overrides or []), "")
+    config = build_dataclass(VideoExperimentConfig, apply_overrides(values, overrides or []), "")
     config.validate()
     return config
 
