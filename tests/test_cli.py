@@ -232,3 +232,18 @@ def test_bad_experiment_input_leaves_no_run_folder(tmp_path, capsys, args, messa
     code, out, err = run_cli([*args, "--out", tmp_path], capsys)
     assert code == 1 and message in err and err.count("\n") == 1, err
     assert not any(tmp_path.iterdir())
+
+
+def test_tensorboard_log_option(tmp_path, capsys, monkeypatch):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    code, _, err = run_cli(["train", *TINY, "--epochs", "2", "--log", "tensorboard", "--out", tmp_path], capsys)
+    assert code == 0, err
+    run = only_run(tmp_path)
+    events = EventAccumulator(str(run / "tensorboard")).Reload()
+    assert [e.step for e in events.Scalars("val_loss")] == [1, 2]  # numbered like history.csv
+    assert "train_loss" in events.Tags()["scalars"]
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # the package missing
+    code, _, err = run_cli(["train", *TINY, "--epochs", "1", "--log", "tensorboard", "--out", tmp_path / "b"], capsys)
+    assert code == 1 and "pip install 'memae[tensorboard]'" in err and "Traceback" not in err

@@ -69,6 +69,9 @@ class TrainConfig:
     # set it holds anomalies too), or "test" = the unlabelled test inputs (transductive; only where the protocol
     # already reads the test scores, e.g. KDD's top-20 % threshold).
     select_data: str = "val"
+    # Epoch log: "csv" (history.csv in the run folder, always written) or "tensorboard" (TensorBoard event files in
+    # RUN/tensorboard as well, the way anomalib and Lightning users watch runs; needs the tensorboard package).
+    log: str = "csv"
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -83,6 +86,8 @@ class TrainConfig:
             raise ConfigError(f"train.select must be one of {', '.join(SELECT_CRITERIA)}, got {self.select!r}")
         if not 0 < self.select_share < 1:
             raise ConfigError(f"train.select_share must be in (0, 1), got {self.select_share}")
+        if self.log not in ("csv", "tensorboard"):
+            raise ConfigError(f"train.log must be csv or tensorboard, got {self.log!r}")
         if self.select_data not in ("val", "test"):
             raise ConfigError(f"train.select_data must be val or test, got {self.select_data!r}")
 

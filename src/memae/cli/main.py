@@ -35,6 +35,9 @@ def _add_config_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="train.lr")
     parser.add_argument("--seed", type=int, help="train.seed")
     parser.add_argument("--device", help="train.device: auto, cpu, cuda, cuda:N")
+    parser.add_argument("--log", choices=["csv", "tensorboard"],
+                        help="train.log: csv (history.csv, always written) or tensorboard (also TensorBoard event "
+                             "files in RUN/tensorboard; needs pip install memae[tensorboard])")
     parser.add_argument("--out", help="output_dir: parent folder of run folders (default: runs)")
     parser.add_argument("--name", help="name: prefix of the run folder")
 
@@ -43,7 +46,7 @@ _FLAG_KEYS = {
     "architecture": "model.architecture", "variant": "model.variant", "dataset": "data.dataset",
     "data_root": "data.root", "normal_class": "data.normal_class", "label_column": "data.label_column",
     "epochs": "train.epochs", "batch_size": "train.batch_size", "lr": "train.lr", "seed": "train.seed",
-    "device": "train.device", "out": "output_dir", "name": "name",
+    "device": "train.device", "log": "train.log", "out": "output_dir", "name": "name",
 }
 
 

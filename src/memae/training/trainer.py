@@ -150,6 +150,7 @@ def train(
         start_epoch = _restore(run_dir, model, optimizer, result, device)
 
     sampler = DistributedSampler(train_set, info.world_size, info.rank, shuffle=True, seed=config.seed) if info.enabled else None
+    board = _tensorboard(run_dir) if config.log == "tensorboard" and run_dir is not None and info.is_main else None
     for epoch in range(start_epoch, config.epochs):
         tic = time.perf_counter()
         loader = _train_loader(train_set, config, epoch, sampler)
@@ -175,8 +176,15 @@ def train(
                 result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
             result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
             write_history(run_dir / "history.csv", result.history)  # every epoch: an interrupted run keeps its log
+        if board is not None:
+            for key, value in record.items():
+                if key != "epoch" and isinstance(value, (int, float)) and math.isfinite(value):
+                    board.add_scalar(key, value, epoch + 1)
+            board.flush()
         if on_epoch is not None and info.is_main:
             on_epoch(record)
+    if board is not None:
+        board.close()
     if info.enabled:
         torch.distributed.barrier()  # other ranks may read best.pt next: wait until rank 0 has written it
     if run_dir is not None:
@@ -189,6 +197,16 @@ def train(
     result.seconds = time.perf_counter() - start
     model.eval()
     return result
+
+
+def _tensorboard(run_dir: Path):
+    """A TensorBoard writer for ``run_dir/tensorboard`` (epochs numbered from 1, like history.csv)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError("train.log=tensorboard needs the tensorboard package: pip install 'memae[tensorboard]', "
+                          "or use train.log=csv") from None
+    return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
 
 def write_history(path: Path, history: list[dict[str, float]]) -> Path:
