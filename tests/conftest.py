@@ -22,3 +22,19 @@ def datasets_root():
     from pathlib import Path
 
     return Path(os.environ.get("MEMAE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+
+
+def run_cli(args, capsys):
+    """Run ``memae ARGS`` in-process; returns ``(exit code, stdout, stderr)``."""
+    from memae.cli.main import main
+
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def only_run(out_dir):
+    """The one run folder under ``out_dir``."""
+    runs = [p for p in out_dir.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]

@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,21 +13,12 @@ import yaml
 
 from memae.cli.main import main
 from memae.config import load_config
+from conftest import only_run, run_cli
 
 TINY = ["--dataset", "digits", "--architecture", "digits", "--epochs", "2", "--lr", "0.001",
         "--set", "train.progress=false"]
 
 
-def run_cli(args, capsys):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def only_run(out_dir: Path) -> Path:
-    runs = [p for p in out_dir.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
 
 
 def test_train_evaluate_score_round_trip(tmp_path, capsys):

@@ -11,12 +11,8 @@ import pytest
 
 from memae.cli.main import main
 from memae.data.kdd import KDD_FEATURES
+from conftest import only_run
 
-
-def only_run(out_dir: Path) -> Path:
-    runs = [p for p in out_dir.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
 
 
 @pytest.mark.slow

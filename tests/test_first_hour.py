@@ -12,20 +12,11 @@ import numpy as np
 import pytest
 
 from memae.cli.main import main
+from conftest import only_run, run_cli
 
 TABLE_TRAIN = ["--architecture", "mlp", "--epochs", "1", "--set", "train.progress=false", "--set", "train.batch_size=16"]
 
 
-def run_cli(args, capsys):
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def only_run(out_dir: Path) -> Path:
-    runs = [p for p in out_dir.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
 
 
 def one_line_error(code: int, err: str) -> None:

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
-from ..config import SELECT_CRITERIA, TrainConfig
+from ..config import TrainConfig
 from ..errors import CheckpointError, ConfigError, DataError
 from ..io import write_csv
 from ..memory import MemoryModule
@@ -160,7 +160,6 @@ def train(
         if config.shrink_warmup_epochs and any(m.shrink_threshold > 0 for m in _memories(model)):
             train_stats["shrink_factor"] = factor
         val_stats = _validation(model, val_set, config, info, device) if val_set is not None else {"val_loss": math.nan}
-        val_loss = val_stats["val_loss"]
         if select_set is not None:
             val_stats["separation"] = separation(_errors(model, select_set, config, device), config.select_share)
         monitored = _monitored(config.select, epoch, val_stats, train_stats, val_set is not None)
