@@ -555,3 +555,42 @@ def test_overlay_colours_only_errors_above_the_training_level(video_checkpoint, 
     rgb = OverlayWriter(tmp_path / "pngs", vmax=vmax, vmin=vmin).blend(frame, emap)
     assert (rgb[10:, 10:] == 100).all() and not (rgb[:4, :4] == 100).all()  # the usual error level stays grey
     assert _overlay_scale(stored, "mae", 0.3) == (0.0, 0.3)  # an explicit --overlay-max keeps the old scale
+
+
+# -- item 15: one greyscale conversion for video files and frame folders ------------------------------------------------
+def test_video_files_and_png_frames_give_the_same_grey_levels(tmp_path):
+    """The same colour frames as a (lossless H.264) video file and as PNG frames decode to the same grey levels.
+
+    PyAV's ``gray`` is the codec's BT.601 luma plane, Pillow's ``convert("L")`` the BT.601 weights of RGB: they agree
+    to well under one grey level, closer than decoding the video through RGB would (chroma subsampling), so memae
+    keeps both and this test pins the agreement.
+    """
+    av = pytest.importorskip("av")
+    from PIL import Image
+
+    from memae.data.video import open_video
+
+    frames = []
+    for i in range(6):
+        x = np.zeros((48, 64, 3), np.uint8)
+        x[..., 0] = np.linspace(0, 255, 64)[None, :]
+        x[..., 1] = np.linspace(255, 0, 48)[:, None]
+        x[..., 2] = 40 * i
+        frames.append(x)
+    path = tmp_path / "colour.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt, stream.options = 64, 48, "yuv420p", {"qp": "0"}
+        for x in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(x, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, x in enumerate(frames):
+        Image.fromarray(x).save(folder / f"{i:03d}.png")
+    from_file = np.stack(list(open_video(path).iter_frames())).astype(int)
+    from_pngs = np.stack(list(open_video(folder).iter_frames())).astype(int)
+    assert from_file.shape == from_pngs.shape == (6, 48, 64)
+    assert np.abs(from_file - from_pngs).mean() < 0.5 and np.abs(from_file - from_pngs).max() <= 3
