@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 from scipy.stats import multivariate_normal
-from sklearn.base import clone
+from sklearn.base import clone, is_outlier_detector
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from memae.baselines import (
@@ -33,6 +34,7 @@ from memae.baselines import (
 from memae.baselines.dagmm import GMM, gmm_energy, gmm_from_assignments
 from memae.baselines.pixelcnn import PixelCNN
 from memae.errors import ConfigError, DataError, UnknownNameError
+from memae.pyod_compat import DetectorBase
 
 SMALL_MLP = {"hidden": (16, 4)}  # a short tanh MLP: trains in a few hundred steps, code wider than the plane
 DEEP_TABLE_PARAMS = {
@@ -101,7 +103,7 @@ def images():
 def fit_score(name: str, train: np.ndarray, test: np.ndarray, **params) -> np.ndarray:
     if name in ("vae", "dsebm", "pixelcnn", "dagmm"):
         params.setdefault("device", "cpu")
-    scores = make_baseline(name, **params).fit(train).score_samples(test)
+    scores = make_baseline(name, **params).fit(train).decision_function(test)
     assert scores.shape == (len(test),) and scores.dtype == np.float64 and np.isfinite(scores).all()
     return scores
 
@@ -188,14 +190,45 @@ def test_bad_values_fail_at_fit_not_in_the_constructor(name, params, pattern, im
         detector.fit(images[0][:20])
 
 
+# ----------------------------------------------------------------------------------------------- the detector contract
+@pytest.mark.parametrize("name", list(BASELINES))
+def test_baselines_share_the_memae_detector_contract(name, tables, images):
+    """The same base as MemAEDetector: fit(X, y=None, X_val=None), decision_scores_/threshold_/labels_ from the
+    contamination quantile, decision_function higher = more anomalous, score_samples its negative (scikit-learn)."""
+    from memae import MemAEDetector
+
+    assert issubclass(BASELINES[name], DetectorBase) and issubclass(MemAEDetector, DetectorBase)
+    train, test, _ = images if name == "pixelcnn" else tables
+    train, test = train[:60], test[:30]
+    params = dict(epochs=1, device="cpu") if "epochs" in BASELINES[name]().get_params() else {}
+    detector = make_baseline(name, contamination=0.2, **params)
+    assert is_outlier_detector(detector) and detector.get_params()["contamination"] == 0.2
+    assert detector.fit(train, None, X_val=train[:10]) is detector
+    np.testing.assert_allclose(detector.decision_scores_, detector.decision_function(train), rtol=1e-6, atol=1e-9)
+    assert detector.threshold_ == np.percentile(detector.decision_scores_, 80)
+    np.testing.assert_array_equal(detector.labels_, (detector.decision_scores_ > detector.threshold_).astype(int))
+    scores = detector.decision_function(test)
+    np.testing.assert_array_equal(detector.score_samples(test), -scores)
+    np.testing.assert_array_equal(detector.predict(test), (scores > detector.threshold_).astype(int))
+    proba = detector.predict_proba(test)
+    assert proba.shape == (len(test), 2) and np.allclose(proba.sum(1), 1)
+    np.testing.assert_array_equal(clone(detector).fit_predict(train), detector.labels_)
+
+
+@pytest.mark.parametrize("contamination", [0.0, 0.7, "many"])
+def test_bad_contamination_fails_at_fit(contamination, tables):
+    with pytest.raises(ConfigError, match="contamination must be"):
+        OneClassSVMDetector(contamination=contamination).fit(tables[0][:20])
+
+
 # ----------------------------------------------------------------------------------------------- determinism, state
 @pytest.mark.parametrize("name", ["vae", "dsebm", "pixelcnn", "dagmm"])
 def test_deep_detectors_are_deterministic(name, images):
     train, test, _ = images
     params = dict(epochs=1, batch_size=32, device="cpu")
-    first = make_baseline(name, random_state=3, **params).fit(train[:64]).score_samples(test)
-    again = make_baseline(name, random_state=3, **params).fit(train[:64]).score_samples(test)
-    other = make_baseline(name, random_state=4, **params).fit(train[:64]).score_samples(test)
+    first = make_baseline(name, random_state=3, **params).fit(train[:64]).decision_function(test)
+    again = make_baseline(name, random_state=3, **params).fit(train[:64]).decision_function(test)
+    other = make_baseline(name, random_state=4, **params).fit(train[:64]).decision_function(test)
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
 
@@ -204,12 +237,13 @@ def test_fitted_detector_survives_pickle(images):
     train, test, _ = images
     detector = VAEDetector(epochs=1, device="cpu").fit(train[:64])
     restored = pickle.loads(pickle.dumps(detector))
-    np.testing.assert_array_equal(restored.score_samples(test), detector.score_samples(test))
+    np.testing.assert_array_equal(restored.decision_function(test), detector.decision_function(test))
+    np.testing.assert_array_equal(restored.predict(test), detector.predict(test))
 
 
 def test_validation_set_selects_the_best_epoch(tables):
     train, _, _ = tables
-    detector = VAEDetector(epochs=4, lr=3e-3, model_options=SMALL_MLP, device="cpu").fit(train[:800], train[800:])
+    detector = VAEDetector(epochs=4, lr=3e-3, model_options=SMALL_MLP, device="cpu").fit(train[:800], X_val=train[800:])
     assert [r["epoch"] for r in detector.history_] == [0, 1, 2, 3]
     val = [r["val_loss"] for r in detector.history_]
     assert detector.best_epoch_ == int(np.argmin(val))
@@ -228,22 +262,23 @@ def test_pixelcnn_needs_unit_range_images(images):
         PixelCNNDetector(epochs=1, device="cpu").fit(images[0] * 255)
 
 
-def test_score_before_fit_is_refused():
-    with pytest.raises(ConfigError, match="not fitted yet"):
-        OneClassSVMDetector().score_samples(np.zeros((3, 4), np.float32))
+@pytest.mark.parametrize("method", ["decision_function", "score_samples", "predict", "predict_proba"])
+def test_score_before_fit_is_refused(method):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(OneClassSVMDetector(), method)(np.zeros((3, 4), np.float32))
 
 
 def test_input_shape_errors(tables, images):
     detector = OneClassSVMDetector().fit(tables[0])
     with pytest.raises(DataError, match=r"per-sample shape \(9,\) differs from the training data's \(10,\)"):
-        detector.score_samples(tables[1][:, :9])
+        detector.decision_function(tables[1][:, :9])
     bad = tables[1].copy()
     bad[5, 2] = np.nan
     with pytest.raises(DataError, match="1 sample\\(s\\) contain NaN or inf"):
-        detector.score_samples(bad)
+        detector.decision_function(bad)
     with pytest.raises(DataError, match="need a channel axis"):
         OneClassSVMDetector().fit(images[0][:, 0])
-    assert detector.score_samples(tables[1][:0]).shape == (0,)
+    assert detector.decision_function(tables[1][:0]).shape == (0,)
 
 
 def test_architecture_must_match_the_data(tables, images):
@@ -268,7 +303,8 @@ def test_classic_subsampling_pca_and_bandwidth(tables):
     assert kde.bandwidth_ in kde.bandwidth_candidates_
     assert kde.cv_results_["mean_test_score"].argmax() == list(kde.bandwidth_candidates_).index(kde.bandwidth_)
     # the brute-force scores equal sklearn's tree-based KernelDensity
-    np.testing.assert_allclose(kde.score_samples(train[:20]), -kde.kde_.score_samples(train[:20]), rtol=1e-6)
+    np.testing.assert_allclose(kde.decision_function(train[:20]), -kde.kde_.score_samples(train[:20]), rtol=1e-6)
+    np.testing.assert_allclose(kde.score_samples(train[:20]), kde.kde_.score_samples(train[:20]), rtol=1e-6)  # sklearn's sign
     fixed = KDEDetector(bandwidths=0.3).fit(train)
     assert fixed.bandwidth_ == 0.3 and fixed.cv_results_ is None
 
@@ -326,7 +362,7 @@ def test_pca_reconstruction_error_finds_what_the_normal_subspace_misses():
     train, test, labels = _one_class_images()
     detector = PCADetector(n_components=0.9).fit(train)
     assert 1 <= detector.n_components_ < 64
-    assert roc_auc_score(labels, detector.score_samples(test)) > 0.95
+    assert roc_auc_score(labels, detector.decision_function(test)) > 0.95
     assert PCADetector(n_components=3).fit(train).n_components_ == 3
     with pytest.raises(ConfigError, match="n_components must be"):
         PCADetector(n_components=1.5).fit(train)
@@ -352,3 +388,29 @@ def test_table_baseline_settings_come_from_yaml_and_use_raw_pixels():
     assert load_baseline_params(table3.BASELINES_CONFIG, "dagmm")["epochs"] == 10
     with pytest.raises(ConfigError, match="has no settings for baseline 'nope'"):
         load_baseline_params(table1.BASELINES_CONFIG, "nope")
+
+
+def test_baselines_keep_the_contract_without_pyod():
+    """With PyOD hidden, the baselines fall back to the stand-in base, as MemAEDetector does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys
+sys.modules["pyod"] = None  # import pyod -> ImportError
+import numpy as np
+from sklearn.base import is_outlier_detector
+from memae.baselines import PCADetector
+from memae.pyod_compat import HAVE_PYOD, BaseDetector
+assert not HAVE_PYOD and issubclass(PCADetector, BaseDetector)
+X = np.random.default_rng(0).normal(size=(80, 4)).astype(np.float32)
+det = PCADetector(n_components=2, contamination=0.25).fit(X)
+assert is_outlier_detector(det) and det.labels_.sum() == 20
+assert (det.fit_predict(X) == det.predict(X)).all() and det.predict_proba(X, "unify").shape == (80, 2)
+print("ok")
+"""
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {"PYTHONPATH": str(src), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

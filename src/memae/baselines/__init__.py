@@ -1,7 +1,9 @@
 """The paper's baseline detectors (OC-SVM, KDE, VAE, DSEBM, PixelCNN, DAGMM) and PCA reconstruction error as scikit-learn style estimators.
 
-Each has ``fit(X, X_val=None)`` on normal data only and ``score_samples(X)`` (float64, higher = more anomalous);
-:func:`make_baseline` builds one by name.
+Each shares :class:`memae.MemAEDetector`'s scikit-learn + PyOD contract (see :mod:`memae.baselines.base`):
+``fit(X, y=None, X_val=None)`` on normal data only, ``decision_function(X)`` (float64, higher = more anomalous),
+``decision_scores_`` / ``threshold_`` / ``labels_``, ``predict`` / ``predict_proba`` / ``fit_predict``, and
+``score_samples(X)`` as in scikit-learn (higher = more normal).  :func:`make_baseline` builds one by name.
 
 May import: models, training, scoring, data, config, errors and io; never detector, experiments, cli or the package
 root.

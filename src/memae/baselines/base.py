@@ -1,9 +1,19 @@
 """The common interface of the baseline detectors, and the training loop the deep ones share.
 
-Every detector is a scikit-learn estimator: the constructor only stores keyword arguments (so ``sklearn.base.clone``
-and ``get_params`` work), ``fit(X, X_val=None)`` learns from NORMAL training data only and ``score_samples(X)`` returns
-one float64 score per sample, HIGHER = MORE ANOMALOUS.  ``X`` is a float array of images ``(N, C, H, W)`` in [0, 1]
-or of table rows ``(N, D)``.  Fitted attributes end in ``_``.
+Every baseline shares :class:`memae.MemAEDetector`'s contract, scikit-learn + PyOD: :class:`BaseDetector` derives
+from the same base (:data:`memae.pyod_compat.DetectorBase`, PyOD's own ``BaseDetector`` when PyOD is installed).
+The constructor only stores keyword arguments (so ``sklearn.base.clone`` and ``get_params`` work);
+``fit(X, y=None, X_val=None)`` learns from NORMAL training data only and then sets ``decision_scores_`` (the
+scores of ``X``), ``threshold_`` and ``labels_`` (the ``1 - contamination`` quantile, as PyOD does);
+``decision_function(X)`` returns one float64 anomaly score per sample, HIGHER = MORE ANOMALOUS; ``score_samples(X)``
+follows scikit-learn, higher = more normal (``-decision_function(X)``); ``predict``, ``predict_proba``,
+``predict_confidence`` and ``fit_predict`` come from the base.  Scoring an unfitted detector raises scikit-learn's
+``NotFittedError``.  ``X`` is a float array of images ``(N, C, H, W)`` in [0, 1] or of table rows ``(N, D)``.
+Fitted attributes end in ``_``.
+
+The deep baselines keep their own training loop (:meth:`DeepDetector._fit`: global seeding, Adam, the epoch with
+the lowest loss on ``X_val``) rather than :func:`memae.training.train`: moving them onto it would change the
+published Table 1 and Table 3 numbers, so that move is out of scope here (issue 11).
 """
 
 from __future__ import annotations
@@ -14,12 +24,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..models.registry import ARCHITECTURES, build_model
+from ..pyod_compat import DetectorBase, is_thresholder
 from ..training.distributed import resolve_device
 from ..training.trainer import seed_everything
 
@@ -48,26 +59,29 @@ def check_array(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
     return array
 
 
-class BaseDetector(BaseEstimator):
-    """Base of all baselines: input checks and the fitted-state bookkeeping.
+class BaseDetector(DetectorBase):
+    """Base of all baselines: input checks, the fitted-state bookkeeping and the scikit-learn + PyOD contract.
 
-    Subclasses implement ``_fit(X, X_val)`` and ``_score(X)``; both receive arrays already checked by
-    :func:`check_array` (and, for ``_score``, with the per-sample shape seen by ``fit``).
+    Subclasses take a ``contamination`` parameter (default 0.1: a share of outliers in (0, 0.5], or a
+    PyThresh-style thresholder object) and implement ``_fit(X, X_val)`` and ``_score(X)`` (higher = more
+    anomalous); both receive arrays already checked by :func:`check_array` (and, for ``_score``, with the
+    per-sample shape seen by ``fit``).
     """
 
     _min_train_samples = 2
     _images_only = False
 
-    def fit(self, X: Any, X_val: Any = None) -> "BaseDetector":
-        """Learn the normal class from ``X`` (normal samples only).
+    def fit(self, X: Any, y: Any = None, X_val: Any = None) -> "BaseDetector":
+        """Learn the normal class from ``X`` (normal samples only), then score ``X``.
 
         Args:
             X: ``(N, C, H, W)`` images in [0, 1] or ``(N, D)`` rows, normals only.
+            y: ignored; present for API consistency.
             X_val: optional held-out normals of the same shape; the deep detectors keep the epoch with the lowest
                 validation loss.  Never pass test data here.
 
         Returns:
-            self
+            self, with ``decision_scores_`` (the anomaly scores of ``X``), ``threshold_`` and ``labels_``.
         """
         X = check_array(X, "X", min_samples=self._min_train_samples)
         if self._images_only and X.ndim != 4:
@@ -76,12 +90,23 @@ class BaseDetector(BaseEstimator):
             X_val = check_array(X_val, "X_val")
             if X_val.shape[1:] != X.shape[1:]:
                 raise DataError(f"X_val: per-sample shape {X_val.shape[1:]} differs from X's {X.shape[1:]}")
+        self._check_contamination()
         self._validate_params()
         self.input_shape_ = tuple(X.shape[1:])
         self._fit(X, X_val)
+        device = getattr(self, "device_", None)
+        devices = [device] if isinstance(device, torch.device) and device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # scoring X leaves the global random stream as _fit left it
+            self.decision_scores_ = self._scores(X)
+        self._classes = 2  # PyOD's predict_proba reads it
+        self._process_decision_scores()
         return self
 
-    def score_samples(self, X: Any) -> np.ndarray:
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit on ``X`` and return its 0/1 labels (``labels_``), shape (n_samples,)."""
+        return self.fit(X).labels_
+
+    def decision_function(self, X: Any) -> np.ndarray:
         """Anomaly score of every sample: HIGHER = MORE ANOMALOUS.
 
         Args:
@@ -89,15 +114,34 @@ class BaseDetector(BaseEstimator):
 
         Returns:
             ``(N,)`` float64 array.
+
+        Raises:
+            NotFittedError: ``fit`` has not been called.
         """
         if not hasattr(self, "input_shape_"):
-            raise ConfigError(f"this {type(self).__name__} is not fitted yet; call fit(X_train) before score_samples")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X_train) before scoring")
         X = check_array(X, "X", min_samples=0)
         if tuple(X.shape[1:]) != self.input_shape_:
             raise DataError(f"X: per-sample shape {tuple(X.shape[1:])} differs from the training data's {self.input_shape_}")
+        return self._scores(X)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """scikit-learn's normality score: HIGHER = MORE NORMAL, ``-decision_function(X)``."""
+        return -self.decision_function(X)
+
+    def _scores(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
         return np.asarray(self._score(X), dtype=np.float64).reshape(len(X))
+
+    def _check_contamination(self) -> None:
+        contamination = self.contamination
+        if is_thresholder(contamination):
+            if not (hasattr(contamination, "fit") and hasattr(contamination, "predict")):
+                raise ConfigError(f"{type(self).__name__}: contamination must be a share in (0, 0.5] or a thresholder "
+                                  f"object with fit and predict, got {contamination!r}")
+        elif isinstance(contamination, bool) or not 0 < contamination <= 0.5:
+            raise ConfigError(f"{type(self).__name__}: contamination must be in (0, 0.5], got {contamination!r}")
 
     # -- to implement ---------------------------------------------------------------------------------------------
     def _validate_params(self) -> None:

@@ -68,8 +68,9 @@ class OneClassSVMDetector(_FlatDetector):
         max_train: fit on at most this many training rows, drawn with ``random_state`` (the SVM's cost grows
             quadratically; KDD99 has ~200k training rows).  Default 10000; ``None`` = all.
         random_state: seed of the subsample and PCA.
+        contamination: share of outliers in the training data (0, 0.5], default 0.1; sets ``threshold_`` and ``labels_``.
 
-    Score: ``-decision_function`` (the signed distance to the boundary, negated): higher = more anomalous.
+    ``decision_function``: the SVM's signed distance to the boundary, negated: higher = more anomalous.
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class OneClassSVMDetector(_FlatDetector):
         pca_components: int | None = None,
         max_train: int | None = 10000,
         random_state: int | None = 0,
+        contamination: float = 0.1,
     ) -> None:
         self.nu = nu
         self.gamma = gamma
@@ -87,6 +89,7 @@ class OneClassSVMDetector(_FlatDetector):
         self.pca_components = pca_components
         self.max_train = max_train
         self.random_state = random_state
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         self._check_common()
@@ -112,9 +115,10 @@ class KDEDetector(_FlatDetector):
         max_train: keep at most this many training rows (drawn with ``random_state``); scoring costs
             O(n_train) per sample.  Default 10000; ``None`` = all.
         random_state: seed of the subsample, the folds and PCA.
+        contamination: share of outliers in the training data (0, 0.5], default 0.1; sets ``threshold_`` and ``labels_``.
 
     Fitted: ``bandwidth_`` (the chosen one), ``bandwidth_candidates_``, ``kde_``, ``cv_results_``.
-    Score: ``-log p(x)`` under the estimate: higher = more anomalous.
+    ``decision_function``: ``-log p(x)`` under the estimate: higher = more anomalous.
     """
 
     _min_train_samples = 3
@@ -126,12 +130,14 @@ class KDEDetector(_FlatDetector):
         pca_components: int | None = None,
         max_train: int | None = 10000,
         random_state: int | None = 0,
+        contamination: float = 0.1,
     ) -> None:
         self.bandwidths = bandwidths
         self.cv = cv
         self.pca_components = pca_components
         self.max_train = max_train
         self.random_state = random_state
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         self._check_common()
@@ -201,16 +207,18 @@ class PCADetector(_FlatDetector):
             that share of the training variance.  Default 0.9, fixed before any result was seen.
         max_train: fit on at most this many training rows (drawn with ``random_state``).  Default 10000.
         random_state: seed of the subsample and of PCA's solver.
+        contamination: share of outliers in the training data (0, 0.5], default 0.1; sets ``threshold_`` and ``labels_``.
 
     Fitted: ``pca_`` (sklearn's PCA), ``n_components_``.
-    Score: mean squared residual ``||x - P x||^2 / d``: higher = more anomalous.
+    ``decision_function``: mean squared residual ``||x - P x||^2 / d``: higher = more anomalous.
     """
 
     def __init__(self, n_components: int | float = 0.9, max_train: int | None = 10000,
-                 random_state: int | None = 0) -> None:
+                 random_state: int | None = 0, contamination: float = 0.1) -> None:
         self.n_components = n_components
         self.max_train = max_train
         self.random_state = random_state
+        self.contamination = contamination
 
     pca_components = None  # the shared flattening step must not reduce: this detector is the reduction
 

@@ -137,7 +137,7 @@ class DAGMMDetector(DeepDetector):
         latent_dim: images only, see above.  Default None = 8.
         epochs, batch_size, lr: Adam settings.  Default 50, 256, 1e-4 (the DAGMM paper trains KDDCUP for 200
             epochs with batch 1024 and lr 1e-4).
-        architecture, model_options, device, random_state, verbose: as the other deep detectors.
+        architecture, model_options, device, random_state, verbose, contamination: as the other deep detectors.
     """
 
     def __init__(
@@ -157,6 +157,7 @@ class DAGMMDetector(DeepDetector):
         device: str = "auto",
         random_state: int | None = 0,
         verbose: bool = False,
+        contamination: float = 0.1,
     ) -> None:
         self.architecture = architecture
         self.model_options = model_options
@@ -173,6 +174,7 @@ class DAGMMDetector(DeepDetector):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         super()._validate_params()

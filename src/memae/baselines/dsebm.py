@@ -62,7 +62,7 @@ class DSEBMDetector(DeepDetector):
         noise_std: std of the training corruption, in data units (images in [0, 1]; standardised tables).
             Default 0.1.
         epochs, batch_size, lr: Adam settings.  Default 30, 64, 1e-3.
-        device, random_state, verbose: as the other deep detectors.
+        device, random_state, verbose, contamination: as the other deep detectors.
     """
 
     _needs_input_grad = True
@@ -80,6 +80,7 @@ class DSEBMDetector(DeepDetector):
         device: str = "auto",
         random_state: int | None = 0,
         verbose: bool = False,
+        contamination: float = 0.1,
     ) -> None:
         self.architecture = architecture
         self.model_options = model_options
@@ -92,6 +93,7 @@ class DSEBMDetector(DeepDetector):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -77,9 +77,9 @@ class PixelCNNDetector(DeepDetector):
         hidden: channels of the masked layers.  Default 64.
         n_layers: number of masked type-B 3x3 layers after the type-A 7x7 one.  Default 5.
         epochs, batch_size, lr: Adam settings.  Default 20, 64, 1e-3.
-        device, random_state, verbose: as the other deep detectors.
+        device, random_state, verbose, contamination: as the other deep detectors.
 
-    Score: ``-log2 p(x) / (C * H * W)`` (bits/dim); higher = more anomalous.
+    ``decision_function``: ``-log2 p(x) / (C * H * W)`` (bits/dim); higher = more anomalous.
     """
 
     _images_only = True
@@ -94,6 +94,7 @@ class PixelCNNDetector(DeepDetector):
         device: str = "auto",
         random_state: int | None = 0,
         verbose: bool = False,
+        contamination: float = 0.1,
     ) -> None:
         self.hidden = hidden
         self.n_layers = n_layers
@@ -103,6 +104,7 @@ class PixelCNNDetector(DeepDetector):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         super()._validate_params()

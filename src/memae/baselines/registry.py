@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
@@ -44,7 +45,8 @@ def make_baseline(name: str, **params: Any) -> BaseDetector:
     if name not in BASELINES:
         raise UnknownNameError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)}")
     cls = BASELINES[name]
-    valid = cls._get_param_names()
+    # the constructor's parameters (PyOD's BaseDetector makes _get_param_names an instance method)
+    valid = sorted(name for name in inspect.signature(cls.__init__).parameters if name != "self")
     unknown = sorted(set(params) - set(valid))
     if unknown:
         raise ConfigError(f"unknown option(s) {', '.join(unknown)} for baseline {name!r}; valid options are {', '.join(valid)}")

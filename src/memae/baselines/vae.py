@@ -58,6 +58,7 @@ class VAEDetector(DeepDetector):
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda:N"``.
         random_state: seed of initialisation, batch order and sampling; None = random.
         verbose: show a progress bar.
+        contamination: share of outliers in the training data (0, 0.5], default 0.1; sets ``threshold_`` and ``labels_``.
 
     With ``X_val`` (held-out training normals) the epoch with the lowest validation loss is kept.
     """
@@ -73,6 +74,7 @@ class VAEDetector(DeepDetector):
         device: str = "auto",
         random_state: int | None = 0,
         verbose: bool = False,
+        contamination: float = 0.1,
     ) -> None:
         self.architecture = architecture
         self.model_options = model_options
@@ -83,6 +85,7 @@ class VAEDetector(DeepDetector):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.contamination = contamination
 
     def _validate_params(self) -> None:
         super()._validate_params()

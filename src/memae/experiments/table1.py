@@ -113,7 +113,7 @@ def _scores(method: str, config, data, seed: int, epochs: int | None):
         shared = {k: v for k, v in config.model.options.items() if k in SHARED_MODEL_OPTIONS}
         params["model_options"] = shared or None
     detector = make_baseline(method, random_state=seed, **params)
-    return detector.fit(data.train, data.val).score_samples(data.test), None
+    return detector.fit(data.train, X_val=data.val).decision_function(data.test), None
 
 
 def _memory_score(model, data) -> np.ndarray:

@@ -99,8 +99,8 @@ def _scores(method: str, base, data, seed: int, epochs: int | None) -> tuple[np.
     if method == "dagmm" or method == "dsebm":
         params["architecture"] = "kdd"
     detector = make_baseline(method, random_state=seed, **params)
-    detector.fit(data.train, data.val)
-    return detector.score_samples(data.test), detector.score_samples(data.train)
+    detector.fit(data.train, X_val=data.val)
+    return detector.decision_function(data.test), detector.decision_scores_  # decision_scores_: the scores of data.train
 
 
 def _report(rows, methods, run_dir: Path, base, data_root: str, smoke: bool = False) -> dict[str, Any]:
