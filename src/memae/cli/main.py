@@ -277,6 +277,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .checks import check_output_dir
 
     check_output_dir(args.out, "--out")
+    if args.threads < 1:
+        raise MemAEError(f"--threads must be >= 1, got {args.threads}")
+    import torch
+
+    torch.set_num_threads(args.threads)
     classes = [0, 1] if args.quick else None
     epochs = args.epochs if args.epochs is not None else (3 if args.quick else None)  # --epochs wins over --quick
     with fresh_run_dir(args.out, "demo") as run_dir:
@@ -333,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs", help="parent folder of the run folder (default: runs)")
     p.add_argument("--quick", action="store_true", help="two digits, 3 epochs (unless --epochs): a smoke run")
     p.add_argument("--epochs", type=int, help="epochs per model (default from the demo config)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: the demo's 8x8 networks are too small for a thread pool to pay, "
+                        "and a loaded machine slows down further when threads oversubscribe its cores)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the demo config")
     p.set_defaults(func=cmd_demo)
