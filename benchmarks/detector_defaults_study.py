@@ -32,6 +32,8 @@ CANDIDATES: dict[str, dict] = {
     "num_slots=200": {"num_slots": 200},
     "lr=3e-3": {"lr": 3e-3},
     "select=last": {"select": "last"},
+    "epochs=100+lr=3e-3": {"epochs": 100, "lr": 3e-3},
+    "epochs=200": {"epochs": 200},
 }
 
 
