@@ -10,9 +10,6 @@ Isolation Forest.  Output: a CSV of ROC-AUCs and a Markdown table of mean ROC-AU
 from __future__ import annotations
 
 import argparse
-import csv
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +19,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from memae import MemAEDetector
+from memae.experiments.runner import provenance
+from memae.io import write_csv, write_text
 from memae.experiments.adbench import find_tables, load_table, split_table
 
 CANDIDATES: dict[str, dict] = {
@@ -64,10 +63,7 @@ def main() -> int:
         print(f"{table.name} done ({time.perf_counter() - tic:.0f} s)", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out.with_suffix(".csv"), rows)
     columns = ["IForest", *names]
     keys = sorted({(r["table"], r["seed"]) for r in rows})
     auc = {(r["table"], r["seed"], r["candidate"]): r["roc_auc"] for r in rows}
@@ -80,16 +76,11 @@ def main() -> int:
     for i, c in enumerate(columns):
         above = "—" if base is None or c == "defaults" else f"{int((matrix[:, i] > base + 1e-12).sum())} of {len(keys)}"
         lines.append(f"| {c} | {matrix[:, i].mean():.4f} | {ranks[i]:.2f} | {above} |")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     text = (f"# MemAEDetector default candidates on the ADBench development tables ({args.block})\n\n"
             f"{len(keys)} table x seed splits (ADBench's protocol, seeds {args.seeds}); each candidate changes one "
             f"setting of today's defaults.\n\n" + "\n".join(lines) + "\n\n"
-            f"- command: `python {' '.join(sys.argv)}`\n- commit: `{commit}`\n"
-            f"- machine: {platform.platform()}, torch {torch.__version__}, one thread\n"
-            f"- wall time: {(time.perf_counter() - tic) / 60:.1f} min\n")
-    tmp = out.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(out.with_suffix(".md"))
+            + provenance(time.perf_counter() - tic, command="python " + " ".join(sys.argv)))
+    write_text(out.with_suffix(".md"), text)
     print(text)
     return 0
 

@@ -13,10 +13,7 @@ the best epoch, and the AUC it loses.  These tables are never used for a publish
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,9 +22,11 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import MinMaxScaler
 
 import memae
+from memae.experiments.adbench import split_table
+from memae.experiments.runner import provenance
+from memae.io import write_csv, write_text
 from memae.config import TrainConfig
 
 CRITERIA = ("val_loss", "separation", "last")
@@ -51,9 +50,8 @@ def one_run(path: Path, seed: int, variant: str, epochs: int, max_rows: int, sha
         X, _, y, _ = train_test_split(X, y, train_size=max_rows, stratify=y, random_state=seed)
     if y.sum() < 4:
         return []
-    X_train, X_test, _, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=seed)
-    scaler = MinMaxScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train).astype(np.float32), scaler.transform(X_test).astype(np.float32)
+    X_train, X_test, _, y_test = split_table(X, y, seed)  # ADBench's stratified 70/30 split and min-max scaling
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
     order = rng.permutation(len(X_train))
     n_val = max(2, int(round(0.1 * len(X_train))))
     fit_x, val_x = X_train[order[n_val:]], X_train[order[:n_val]]
@@ -131,25 +129,17 @@ def main() -> int:
         print(f"{path.stem} done ({time.perf_counter() - tic:.0f} s)", flush=True)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.with_suffix(".csv"), "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(all_rows[0]))
-        writer.writeheader()
-        writer.writerows(all_rows)
+    write_csv(out.with_suffix(".csv"), all_rows)
     table, _ = summarise(all_rows)
     per_variant = "\n\n".join(f"### `{v}`\n\n" + summarise([r for r in all_rows if r["variant"] == v])[0]
                               for v in args.variants.split(","))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     text = (f"# Label-free epoch selection on development tables (ADBench)\n\n"
             f"{len(paths)} ADBench classical tables with at most {args.max_features} features, seeds {args.seeds}, "
             f"variants {args.variants}, {args.epochs} epochs, lr 1e-3, batch 256, at most {args.max_rows} rows, "
             f"separation share {args.share}.  Test labels are read only to measure each criterion's pick.\n\n"
             f"## All runs\n\n{table}\n\n## Per variant\n\n{per_variant}\n\n"
-            f"- command: `python {' '.join(sys.argv)}`\n- commit: `{commit}`\n"
-            f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-            f"one thread\n- wall time: {(time.perf_counter() - tic) / 60:.1f} min\n")
-    tmp = out.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(out.with_suffix(".md"))
+            + provenance(time.perf_counter() - tic, command="python " + " ".join(sys.argv)))
+    write_text(out.with_suffix(".md"), text)
     print(text)
     return 0
 

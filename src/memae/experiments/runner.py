@@ -162,16 +162,18 @@ def git_commit() -> str:
         return "unknown"
 
 
-def provenance(seconds: float | None = None, commits: list[str] | None = None) -> str:
+def provenance(seconds: float | None = None, commits: list[str] | None = None, command: str | None = None) -> str:
     """Markdown lines naming the exact command, commit(s), machine and wall time of a result.
 
     ``commits``: the commit of every invocation that contributed (a resumed run may span several); default: now.
+    ``command``: default: this process's ``memae ...`` command line.
     """
     import shlex
     import sys
 
     info = machine_info()
-    command = "memae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "(python API)"
+    if command is None:
+        command = "memae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "(python API)"
     lines = [
         f"- command: `{command}`",
         f"- commit: `{git_commit()}`" if not commits else
