@@ -560,7 +560,8 @@ def _units(experiment: str, methods: list[str], seeds: list[int], slots: list[in
             if not VARIANTS[m][0]:
                 raise ConfigError(f"fig7 varies the memory size; {m!r} has no memory, use memae variants only")
         return [Unit(m, s, n) for m in methods for n in slots for s in seeds]
-    return [Unit(m, s) for m in methods for s in seeds]
+    # seed-major: two processes sharing a run finish whole seeds first, so a partial table already compares methods
+    return [Unit(m, s) for s in seeds for m in methods]
 
 
 def main(args: ReproduceOptions) -> int:
