@@ -12,6 +12,7 @@ the validation normals.  It costs no extra training.
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstr
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
 from .demo import SMOKE_NOTE
-from .progress import RunLog, remember_args, run_commits
+from .progress import ResultRows, RunStore
 from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
                      write_csv)
 
@@ -53,50 +54,69 @@ SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation")
 
 
 def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=(0, 1, 2),
-               classes=None, epochs: int | None = None, overrides: list[str] | None = None, echo=print,
-               smoke: bool = False) -> dict[str, Any]:
+               classes=None, epochs: int | None = None, overrides: list[str] | None = None, smoke: bool = False,
+               store: RunStore) -> dict[str, Any]:
+    """Every (method, seed, normal class) not yet in ``run_dir/runs.csv``, then the report.
+
+    ``store``: the run's :class:`RunStore` (default: one that only logs and claims, for the Python API).  Each
+    (method, seed, class) is one unit, claimed before it runs, so two processes sharing the run split the work.
+    """
     if dataset not in DATASETS:
         raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
     unknown = [m for m in methods if m not in NAMES]
     if unknown:
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table1; choose from {', '.join(NAMES)}")
+    store = store or RunStore(run_dir, "table1")
     base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *(overrides or [])])
     base.data.root = data_root
     if epochs is not None:
         base.train.epochs = epochs
     save_config(base, run_dir / "config.yaml")
     classes = list(range(10)) if classes is None else list(classes)
-    log = RunLog(run_dir, ("method", "seed", "normal_class"), int_fields=("seed", "normal_class"))
-    figures_done = (run_dir / "memory_slots.png").is_file()
+    rows = ResultRows(run_dir, ("method", "seed", "normal_class"), int_fields=("seed", "normal_class"))
+
+    def done(method: str, seed: int, normal_class: int) -> bool:
+        # the memae unit also writes memae-memscore (a run from before memscore existed trains memae again)
+        wanted = (method, "memae-memscore") if method == "memae" else (method,)
+        return all(rows.done(method=m, seed=seed, normal_class=normal_class) for m in wanted)
+
+    units = [(m, s, c) for s in seeds for c in classes for m in methods]
+    finished = sum(done(*unit) for unit in units)
+    if finished:
+        store.log(f"{finished} of {len(units)} runs already done")
     for seed in seeds:
         for normal_class in classes:
-            todo = [m for m in methods if not log.done(method=m, seed=seed, normal_class=normal_class)]
-            if "memae" in methods and not log.done(method="memae-memscore", seed=seed, normal_class=normal_class):
-                todo = todo if "memae" in todo else todo + ["memae"]
-            if not todo:
-                continue
             config = with_overrides(base, data={"normal_class": normal_class})
             config.train.seed = seed
-            data = build_experiment_data(config.data, seed)
-            kept: dict[str, Any] = {}
-            for method in todo:
-                tic = time.perf_counter()
-                scores, model = _scores(method, config, data, seed, epochs)
-                row = {"method": method, "seed": seed, "normal_class": normal_class,
-                       "roc_auc": roc_auc(data.test_labels, scores), "seconds": time.perf_counter() - tic}
-                if not log.done(method=method, seed=seed, normal_class=normal_class):
-                    log.add(row)
-                    echo(f"seed {seed} class {normal_class} {NAMES[method]:16s} AUC {row['roc_auc']:.4f} ({row['seconds']:.0f} s)")
-                kept[method] = (scores, model)
-                if method == "memae":
-                    extra = _memory_score(model, data)
-                    log.add({"method": "memae-memscore", "seed": seed, "normal_class": normal_class,
-                             "roc_auc": roc_auc(data.test_labels, extra), "seconds": 0.0})
-                    kept["memae-memscore"] = (extra, model)
-            if not figures_done and {"ae", "memae"} <= set(kept):
+            data, kept = None, {}
+            for method in methods:
+                with store.take(f"{method}-seed{seed}-class{normal_class}", partial(done, method, seed, normal_class),
+                                say_done=False) as mine:
+                    if not mine:
+                        continue
+                    data = data or build_experiment_data(config.data, seed)  # once per (seed, class), if needed
+                    tic = time.perf_counter()
+                    scores, model = _scores(method, config, data, seed, epochs)
+                    row = {"method": method, "seed": seed, "normal_class": normal_class,
+                           "roc_auc": roc_auc(data.test_labels, scores), "seconds": time.perf_counter() - tic}
+                    if rows.add(row):  # progress survives an interruption; --resume skips these
+                        store.log(f"seed {seed} class {normal_class} {NAMES[method]:16s} AUC {row['roc_auc']:.4f} "
+                                  f"({row['seconds']:.0f} s)")
+                    kept[method] = (scores, model)
+                    if method == "memae":
+                        extra = _memory_score(model, data)
+                        rows.add({"method": "memae-memscore", "seed": seed, "normal_class": normal_class,
+                                  "roc_auc": roc_auc(data.test_labels, extra), "seconds": 0.0})
+                        kept["memae-memscore"] = (extra, model)
+            # the figures of the first (seed, class) for which this process trained both AE and MemAE
+            if {"ae", "memae"} <= set(kept) and not (run_dir / "memory_slots.png").is_file():
                 _figures(kept, data, run_dir, normal_class)
-                figures_done = True
-    return _report(log, methods, classes, seeds, run_dir, dataset, (SMOKE_NOTE if smoke else "") + _setting(base))
+    unfinished = len(units) - sum(done(*unit) for unit in units)
+    if unfinished:
+        store.log(f"{unfinished} of {len(units)} runs are not finished (another process is running them); the "
+                  f"table so far is written now and again when the last process ends")
+    return _report(rows, methods, classes, seeds, run_dir, dataset, (SMOKE_NOTE if smoke else "") + _setting(base),
+                   store=store)
 
 
 def _scores(method: str, config, data, seed: int, epochs: int | None):
@@ -158,7 +178,8 @@ def _setting(config) -> str:
             f"{config.train.batch_size}, epoch kept by `train.select={config.train.select}`\n\n")
 
 
-def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str, setting: str = "") -> dict[str, Any]:
+def _report(log: ResultRows, methods, classes, seeds, run_dir: Path, dataset: str, setting: str,
+            store: RunStore) -> dict[str, Any]:
     shown = log.methods(DEFAULT_METHODS + ("memae-memscore",))
     paper_col = {"mnist": 0, "cifar10": 1}.get(dataset)
     header = ["method"] + [str(c) for c in classes] + ["mean ± std over seeds", "paper", "runs", "s per run"]
@@ -176,14 +197,15 @@ def _report(log: RunLog, methods, classes, seeds, run_dir: Path, dataset: str, s
     write_csv(run_dir / "results.csv", [dict(zip(header, row)) for row in rows])
     seconds = sum(r["seconds"] for r in log.rows)
     write_markdown(run_dir / "results.md", f"# Table 1: {dataset} one-class ROC-AUC\n\nseeds {list(seeds)}\n\n"
-                   + setting + provenance(seconds, run_commits(run_dir)) + "\n" + text)
+                   + setting + provenance(seconds, store.commits or None, store.command) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit()})
     return {"summary": summary, "table": text}
 
 
 def main(args: "ReproduceOptions") -> int:
     with fresh_run_dir(args.out, f"table1-{(args.dataset or 'mnist').lower()}", args.resume) as run_dir:
-        args = remember_args(args, run_dir)
+        store = RunStore.open(run_dir, args)
+        args = store.options
         dataset = (args.dataset or "mnist").lower()
         if dataset not in DATASETS:
             raise ConfigError(f"table1 supports datasets {', '.join(DATASETS)}, not {dataset!r}")
@@ -196,9 +218,10 @@ def main(args: "ReproduceOptions") -> int:
         if args.quick:
             seeds, classes, epochs = seeds[:1], (classes or [0, 1])[:2], 1
         overrides = list(args.overrides or []) + ([f"train.device={args.device}"] if args.device else [])
+        store.log_invocation()
         tic = time.perf_counter()
         result = run_table1(dataset, args.data_root, run_dir, methods=methods, seeds=seeds, classes=classes,
-                            epochs=epochs, overrides=overrides, smoke=args.quick)
+                            epochs=epochs, overrides=overrides, smoke=args.quick, store=store)
     print(result["table"])
     print(f"run folder: {run_dir}  ({time.perf_counter() - tic:.0f} s)")
     return 0

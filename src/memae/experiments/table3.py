@@ -16,6 +16,7 @@ label-free epoch choice (``train.select: separation`` with ``select_data: test``
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from ..io import write_json
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
 from .demo import SMOKE_NOTE
-from .progress import RunLog, remember_args, run_commits
+from .progress import ResultRows, RunStore
 from .runner import (fit_and_score, git_commit, load_baseline_params, machine_info, provenance, with_overrides,
                      write_csv)
 
@@ -48,7 +49,12 @@ ANOMALY_SHARE = 0.2  # predict the top 20 % of test scores as anomalous
 
 
 def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=range(20), epochs: int | None = None,
-               overrides: list[str] | None = None, echo=print, smoke: bool = False) -> dict[str, Any]:
+               overrides: list[str] | None = None, smoke: bool = False, store: RunStore | None = None) -> dict[str, Any]:
+    """Every (method, seed) not yet in ``run_dir/runs.csv``, then the report.
+
+    ``store``: the run's :class:`RunStore` (default: one that only logs and claims, for the Python API).  Each
+    (method, seed) is one unit, claimed before it runs, so two processes sharing the run split the work.
+    """
     from ..data.kdd import load_kddcup99
 
     base = load_config(CONFIG, overrides)
@@ -58,26 +64,36 @@ def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=
     unknown = [m for m in methods if m not in MEMAE_METHODS and m not in BASELINE_METHODS]
     if unknown:
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table3; choose from {', '.join(DEFAULT_METHODS)}")
+    store = store or RunStore(run_dir, "table3")
     save_config(base, run_dir / "config.yaml")
     raw = load_kddcup99(data_root)
-    log = RunLog(run_dir, ("method", "seed"))
+    rows = ResultRows(run_dir, ("method", "seed"))
+    units = [(m, s) for s in seeds for m in methods]
+    finished = sum(rows.done(method=m, seed=s) for m, s in units)
+    if finished:
+        store.log(f"{finished} of {len(units)} runs already done")
     for seed in seeds:
         data = None
         for method in methods:
-            if log.done(method=method, seed=seed):
-                continue
-            data = data or kdd_experiment_data(raw, seed, base.data.val_fraction, base.data.protocol)
-            tic = time.perf_counter()
-            scores, train_scores = _scores(method, base, data, seed, epochs)
-            # paper: top 20 % of the test scores; dagmm-code: 80th percentile of train and test scores together
-            pool = scores if base.data.protocol == "paper" else np.r_[train_scores, scores]
-            threshold = top_fraction_threshold(pool, ANOMALY_SHARE)
-            row = {"method": method, "seed": seed, **threshold_metrics(data.test_labels, scores, threshold),
-                   "roc_auc": roc_auc(data.test_labels, scores), "seconds": time.perf_counter() - tic}
-            log.add(row)  # progress survives an interruption; --resume skips these
-            echo(f"seed {seed:2d} {method:14s} P {row['precision']:.4f} R {row['recall']:.4f} F1 {row['f1']:.4f} "
-                 f"({row['seconds']:.0f} s)")
-    return _report(log.rows, log.methods(DEFAULT_METHODS), run_dir, base, data_root, smoke)
+            with store.take(f"{method}-seed{seed}", partial(rows.done, method=method, seed=seed), say_done=False) as mine:
+                if not mine:
+                    continue
+                data = data or kdd_experiment_data(raw, seed, base.data.val_fraction, base.data.protocol)
+                tic = time.perf_counter()
+                scores, train_scores = _scores(method, base, data, seed, epochs)
+                # paper: top 20 % of the test scores; dagmm-code: 80th percentile of train and test scores together
+                pool = scores if base.data.protocol == "paper" else np.r_[train_scores, scores]
+                threshold = top_fraction_threshold(pool, ANOMALY_SHARE)
+                row = {"method": method, "seed": seed, **threshold_metrics(data.test_labels, scores, threshold),
+                       "roc_auc": roc_auc(data.test_labels, scores), "seconds": time.perf_counter() - tic}
+                rows.add(row)  # progress survives an interruption; --resume skips these
+                store.log(f"seed {seed:2d} {method:14s} P {row['precision']:.4f} R {row['recall']:.4f} "
+                          f"F1 {row['f1']:.4f} ({row['seconds']:.0f} s)")
+    unfinished = len(units) - sum(rows.done(method=m, seed=s) for m, s in units)
+    if unfinished:
+        store.log(f"{unfinished} of {len(units)} runs are not finished (another process is running them); the "
+                  f"table so far is written now and again when the last process ends")
+    return _report(rows.rows, rows.methods(DEFAULT_METHODS), run_dir, base, data_root, smoke, store)
 
 
 def _scores(method: str, base, data, seed: int, epochs: int | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -104,7 +120,7 @@ def _scores(method: str, base, data, seed: int, epochs: int | None) -> tuple[np.
     return detector.decision_function(data.test), detector.decision_scores_  # decision_scores_: the scores of data.train
 
 
-def _report(rows, methods, run_dir: Path, base, data_root: str, smoke: bool = False) -> dict[str, Any]:
+def _report(rows, methods, run_dir: Path, base, data_root: str, smoke: bool, store: RunStore) -> dict[str, Any]:
     names = {**MEMAE_METHODS, **BASELINE_METHODS}
     table, summary = [], {}
     for method in methods:
@@ -122,8 +138,8 @@ def _report(rows, methods, run_dir: Path, base, data_root: str, smoke: bool = Fa
     setting = (SMOKE_NOTE if smoke else "") + (f"protocol `{base.data.protocol}`; epoch choice `train.select={base.train.select}`"
                + (" on the unlabelled test inputs (transductive, as the protocol's threshold)"
                   if base.train.select == "separation" and base.train.select_data == "test" else "") + "\n\n")
-    write_markdown(run_dir / "results.md", "# Table 3: KDDCUP99\n\n" + setting + provenance(seconds, run_commits(run_dir))
-                   + "\n" + text)
+    write_markdown(run_dir / "results.md", "# Table 3: KDDCUP99\n\n" + setting
+                   + provenance(seconds, store.commits or None, store.command) + "\n" + text)
     write_json(run_dir / "summary.json", {"summary": summary, "machine": machine_info(), "commit": git_commit(),
                                           "data_root": data_root})
     return {"summary": summary, "table": text}
@@ -131,7 +147,8 @@ def _report(rows, methods, run_dir: Path, base, data_root: str, smoke: bool = Fa
 
 def main(args: "ReproduceOptions") -> int:
     with fresh_run_dir(args.out, "table3", args.resume) as run_dir:
-        args = remember_args(args, run_dir)
+        store = RunStore.open(run_dir, args)
+        args = store.options
         if not args.data_root:
             raise ConfigError("table3 needs --data-root pointing at the KDD Cup 99 folder or file "
                               "(kddcup.data_10_percent.gz)")
@@ -141,9 +158,10 @@ def main(args: "ReproduceOptions") -> int:
         if args.quick:
             seeds, epochs = seeds[:2], 1
         overrides = list(args.overrides or []) + ([f"train.device={args.device}"] if args.device else [])
+        store.log_invocation()
         tic = time.perf_counter()
         result = run_table3(args.data_root, run_dir, methods=methods, seeds=seeds, epochs=epochs, overrides=overrides,
-                            smoke=args.quick)
+                            smoke=args.quick, store=store)
     print(result["table"])
     print(f"run folder: {run_dir}  ({time.perf_counter() - tic:.0f} s)")
     return 0
