@@ -102,8 +102,33 @@ def test_table3_quick_and_resume(tmp_path, capsys):
 
     capsys.readouterr()
     assert main([*args[:-2], "--resume", str(run)]) == 0  # everything done already: nothing re-run
-    assert "seed  0" not in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "seed  0" not in err and "3 of 3 runs already done" in err
     assert len(list(csv.DictReader(open(run / "runs.csv")))) == 3
+    state = json.loads((run / "run.json").read_text())
+    assert state["experiment"] == "table3" and len(state["commits"]) == 2
+    assert state["command"].startswith("memae reproduce table3 --data-root") and "--quick" in state["command"]
+    assert "resuming table3" in (run / "log.txt").read_text()
+    assert f"`{state['command']}`" in (run / "results.md").read_text()  # the report names the command of the run
+
+
+def test_table3_leaves_a_unit_another_process_holds_to_it(tmp_path, capsys):
+    from memae.experiments.progress import RunStore
+
+    write_kdd(tmp_path / "kdd" / "kddcup.data_10_percent.gz")
+    args = ["reproduce", "table3", "--data-root", str(tmp_path / "kdd"), "--quick", "--methods", "ocsvm,pca",
+            "--seeds", "0", "--out", str(tmp_path / "runs")]
+    assert main(args) == 0, capsys.readouterr().err
+    run = only_run(tmp_path / "runs")
+    (run / "runs.csv").unlink()  # as if nothing had run yet
+    with RunStore(run, "table3").claim("pca-seed0") as held:  # a second process is on PCA
+        assert held
+        assert main([*args[:-2], "--resume", str(run)]) == 0
+    assert [r["method"] for r in csv.DictReader(open(run / "runs.csv"))] == ["ocsvm"]
+    err = capsys.readouterr().err
+    assert "pca-seed0: being run by another process" in err and "1 of 2 runs are not finished" in err
+    assert main([*args[:-2], "--resume", str(run)]) == 0  # released: this process takes it
+    assert [r["method"] for r in csv.DictReader(open(run / "runs.csv"))] == ["ocsvm", "pca"]
 
 
 def test_table3_needs_a_data_root(capsys):
