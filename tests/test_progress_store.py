@@ -61,7 +61,7 @@ def test_resume_fills_options_and_adds_a_commit(tmp_path):
     run = tmp_path / "run"
     RunStore.create(run, ReproduceOptions("table3", data_root="/data/kdd", seeds="0,1", epochs=3, out=str(tmp_path)))
     store = RunStore.resume(run, ReproduceOptions("table3", epochs=4, resume=str(run)))
-    assert store.resumed
+    assert store.resumed and store.invocation == f"memae reproduce table3 --epochs 4 --resume {run}"
     assert store.options.data_root == "/data/kdd" and store.options.seeds == "0,1"  # taken from run.json
     assert store.options.epochs == 4  # given again: wins
     state = json.loads((run / "run.json").read_text())

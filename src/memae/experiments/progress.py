@@ -175,16 +175,21 @@ class RunStore:
         self.started = started
         self.extra = dict(extra or {})  # the experiment's own keys of run.json (video: units)
         self.log = RunLogger(self.run_dir / "log.txt")
-        self.resumed = False  # whether this invocation continues an earlier one (resume)
+        self.invocation: str | None = None  # a resumed run: this invocation's command, as typed
 
     def log_invocation(self) -> None:
         """The first log line of this invocation: the command, run folder and commit (called once the arguments
         are checked, so that a mistake leaves no log line about a run that never starts)."""
         commit = self.commits[-1] if self.commits else _current_commit()
-        if self.resumed and self.options is not None:
-            self.log(f"resuming {self.experiment} in {self.run_dir}: {command_line(self.options)}; commit {commit}")
+        if self.resumed:
+            self.log(f"resuming {self.experiment} in {self.run_dir}: {self.invocation}; commit {commit}")
         else:
             self.log(f"{self.command or self.experiment}\nrun folder {self.run_dir}; commit {commit}")
+
+    @property
+    def resumed(self) -> bool:
+        """Whether this invocation continues an earlier one."""
+        return self.invocation is not None
 
     # -- starting and resuming ----------------------------------------------------------------------------------
 
@@ -195,20 +200,22 @@ class RunStore:
 
     @classmethod
     def create(cls, run_dir: Path, options: ReproduceOptions, **extra: Any) -> RunStore:
-        """Start a new run in ``run_dir``: write its ``run.json`` and the first lines of ``log.txt``."""
+        """Start a new run in ``run_dir``: write its ``run.json`` (``extra``: the experiment's own keys)."""
         store = cls(run_dir, options.experiment, command=command_line(options), options=options,
                     commits=[_current_commit()], started=_dt.datetime.now().isoformat(timespec="seconds"), extra=extra)
         store._write()  # a new folder: no other process knows it yet
         return store
 
     @classmethod
-    def resume(cls, run_dir: Path, options: ReproduceOptions) -> RunStore:
+    def resume(cls, run_dir: Path, options: ReproduceOptions, ignored: tuple[str, ...] = ()) -> RunStore:
         """Continue the run in ``run_dir`` (run.json of any layout): arguments not given again are taken from it,
         this invocation's commit is added, run.json is rewritten in the current layout.
 
+        ``ignored``: option fields the experiment does not read when resuming (left out of the logged command).
         Raises ``ConfigError`` if ``run_dir`` holds no run or a run of another experiment.
         """
         run_dir = Path(run_dir)
+        invocation = command_line(options, ignored)  # as typed, before run.json fills the rest
         read_run_state(run_dir, options.experiment)  # fail before taking any lock or writing anything
         # two processes resuming at once must both add their commit: read and rewrite under a lock
         with _waiting_for(run_dir / ".run.json.lock"):
@@ -222,7 +229,7 @@ class RunStore:
             extra = {k: v for k, v in state.items() if k not in ("experiment", "command", "options", "commits", "started")}
             store = cls(run_dir, options.experiment, command=command, options=options,
                         commits=[*state["commits"], _current_commit()], started=state["started"], extra=extra)
-            store.resumed = True
+            store.invocation = invocation
             store._write()
         return store
 
