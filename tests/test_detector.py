@@ -340,6 +340,22 @@ def test_save_load_keeps_a_preprocessor_parameter(tmp_path):
     np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
 
 
+def test_load_reads_a_detector_saved_before_the_preprocessor_was_a_scikit_learn_transformer():
+    """tests/data/detector_v1_minmax.pt: MemAEDetector(preprocessing=TablePreprocessor(scale="minmax",
+    handle_unknown="error"), epochs=3, batch_size=64, device="cpu", random_state=0) fitted on the X below and
+    saved by memae at commit 7ba821b (the preprocessing parameter written field by field)."""
+    from pathlib import Path
+
+    X = np.random.default_rng(3).normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    loaded = MemAEDetector.load(Path(__file__).parent / "data" / "detector_v1_minmax.pt")
+    pre = loaded.preprocessing
+    assert isinstance(pre, TablePreprocessor) and (pre.scale, pre.handle_unknown, pre.categorical) == (
+        "minmax", "error", "auto")
+    assert np.dtype(pre.dtype) == np.float32 and not hasattr(pre, "encoder_")  # the parameter, unfitted
+    np.testing.assert_allclose(loaded.decision_function(X), loaded.decision_scores_, rtol=1e-6)  # the saved scores
+    assert loaded.best_epoch_ == 2 and loaded.labels_.sum() == 30
+
+
 def test_load_refuses_other_files(tmp_path, small):
     _, det = small
     plain = save_checkpoint(tmp_path / "model.pt", det.model_)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import erf
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -38,14 +39,14 @@ try:
 except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklearn_tags__ and ensure_all_finite)
     raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
-from .data.tables import TablePreprocessor, _is_dataframe, check_finite
+from .data.tables import TablePreprocessor, check_finite, is_dataframe
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
 from .pyod_compat import DetectorBase, is_thresholder
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
 from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
-from .training.checkpoint import load_checkpoint, save_checkpoint
+from .training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, save_checkpoint
 from .training.distributed import resolve_device
 from .config import SELECT_CRITERIA, TrainConfig
 from .training.trainer import train
@@ -266,8 +267,8 @@ class MemAEDetector(DetectorBase):
 
     def _make_preprocessor(self) -> TablePreprocessor:
         spec = self.preprocessing
-        if isinstance(spec, TablePreprocessor):  # a fresh copy: fit must not change the parameter
-            return TablePreprocessor(spec.categorical, spec.scale, spec.handle_unknown, spec.dtype)
+        if isinstance(spec, TablePreprocessor):
+            return clone(spec)  # an unfitted copy: fit must not change the parameter
         return TablePreprocessor("auto", "none" if spec is None else spec)
 
     def _build_model(self, in_features: int):
@@ -369,7 +370,7 @@ class MemAEDetector(DetectorBase):
     def _validate_input(self, X: Any, reset: bool) -> Any:
         """Check shape, column count/names and finiteness; returns a DataFrame as is or a 2-D array."""
         what = "X" if reset else "X (to score)"
-        if not _is_dataframe(X):
+        if not is_dataframe(X):
             # dtype=None keeps string/object columns for one-hot encoding; NaN/inf are reported below by column
             X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
         elif X.shape[0] == 0:
@@ -427,7 +428,7 @@ class MemAEDetector(DetectorBase):
             "threshold": float(self.threshold_),
             "error": "mse",
             "contamination": float(self.contamination),
-            "preprocessor": self.preprocessor_.state_dict(),
+            PREPROCESSOR_KEY: self.preprocessor_.state_dict(),  # also read by `memae score`
             _DETECTOR_KEY: detector,
         }
         model = copy.deepcopy(self.model_).cpu()  # CPU tensors: a file saved on a GPU loads anywhere
@@ -454,9 +455,17 @@ class MemAEDetector(DetectorBase):
             raise CheckpointError(
                 f"{path} is a memae checkpoint but not a saved MemAEDetector; load it with memae.training.load_model"
             )
-        params = _params_from_plain(detector["params"])
+        params = dict(detector["params"])
         if device is not None:
             params["device"] = device
+        try:
+            preprocessor = TablePreprocessor.from_state_dict(state["extra"][PREPROCESSOR_KEY])
+        except KeyError:
+            raise CheckpointError(f"{path} has no preprocessor state; save the detector again") from None
+        if isinstance(params.get("preprocessing"), dict):
+            # a TablePreprocessor parameter: the fitted one was fitted from an unfitted clone of it, and its state
+            # keeps every parameter, so cloning it back gives the parameter
+            params["preprocessing"] = clone(preprocessor)
         est = cls(**params)
         try:
             est.model_ = build_model(**state["model_config"])
@@ -464,7 +473,7 @@ class MemAEDetector(DetectorBase):
         except (KeyError, TypeError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not match its model config: {str(exc).splitlines()[0][:160]}") from None
         est.model_.to(resolve_device(est.device)).eval()
-        est.preprocessor_ = TablePreprocessor.from_state_dict(state["extra"]["preprocessor"])
+        est.preprocessor_ = preprocessor
         est.n_features_in_ = int(detector["n_features_in"])
         if detector["feature_names_in"] is not None:
             est.feature_names_in_ = np.asarray(detector["feature_names_in"], dtype=object)
@@ -484,7 +493,7 @@ def _check_input_finite(X: Any, what: str) -> None:
     """NaN/inf in a numeric column: :class:`DataError` naming the row and column (categorical NaN: the
     preprocessor's own message)."""
     message = f"{what} contains NaN or inf"
-    if _is_dataframe(X):
+    if is_dataframe(X):
         import pandas as pd
 
         types = pd.api.types
@@ -531,33 +540,18 @@ def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
     """Constructor parameters as str/int/float/list/dict/None (what ``weights_only`` loading accepts)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, TablePreprocessor):
-            categorical = value.categorical
-            value = {
-                "kind": "TablePreprocessor",
-                "categorical": categorical if categorical is None or isinstance(categorical, str) else [
-                    c if isinstance(c, str) else int(c) for c in categorical],
-                "scale": value.scale,
-                "handle_unknown": value.handle_unknown,
-                "dtype": np.dtype(value.dtype).name,
-            }
+        if isinstance(value, BaseEstimator):  # a TablePreprocessor: load() clones the fitted one instead
+            value = {"kind": type(value).__name__, **_plain_params(value.get_params(deep=False))}
+        elif isinstance(value, type) and issubclass(value, np.generic) or isinstance(value, np.dtype):
+            value = np.dtype(value).name
         elif isinstance(value, np.random.RandomState):
             value = None  # the fitted state no longer depends on it
         elif isinstance(value, torch.device):
             value = str(value)
-        elif isinstance(value, (list, tuple)):
-            value = [int(v) for v in value]
+        elif isinstance(value, (list, tuple)):  # hidden widths, categorical columns
+            value = [v.item() if isinstance(v, np.generic) else v for v in value]
         elif isinstance(value, np.generic):
             value = value.item()
         out[key] = value
     return out
 
-
-def _params_from_plain(params: dict[str, Any]) -> dict[str, Any]:
-    params = dict(params)
-    pre = params.get("preprocessing")
-    if isinstance(pre, dict):
-        params["preprocessing"] = TablePreprocessor(
-            pre["categorical"], pre["scale"], pre["handle_unknown"], pre["dtype"]
-        )
-    return params
