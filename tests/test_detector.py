@@ -8,16 +8,14 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_outlier_contamination,
-    check_param_validation,
     parametrize_with_checks,
 )
 
 from memae.data.tables import TablePreprocessor, UnknownCategoryWarning
-from memae.detector import MemAEDetector
+from memae.detector import DetectorParameterError, MemAEDetector
 from memae.errors import CheckpointError, ConfigError, DataError, UnknownNameError
 from memae.training.checkpoint import load_model, save_checkpoint
 
@@ -31,8 +29,9 @@ FAST = dict(epochs=2, batch_size=64, device="cpu", random_state=0)
 # "outlier_detector" (PyOD does the same, so that sklearn.base.is_outlier_detector is True), the outlier checks
 # too.  Three of those are expected to fail by design: they assert scikit-learn's label convention (-1/+1,
 # negative decision_function = outlier), and MemAEDetector follows PyOD's (0/1, higher score = more anomalous).
-# check_outlier_contamination runs below, with two checks that check_estimator leaves to scikit-learn's own test
-# suite (check_param_validation, check_dataframe_column_names_consistency).  check_array_api_input skips itself
+# check_outlier_contamination runs below, with check_dataframe_column_names_consistency, which check_estimator leaves
+# to scikit-learn's own test suite (as it does check_param_validation, which reads scikit-learn's private parameter
+# constraints; test_every_parameter_is_validated_in_fit does its job here).  check_array_api_input skips itself
 # (SCIPY_ARRAY_API unset; the model is torch, not array-API code).
 _PYOD_CONVENTION = "PyOD's convention: labels 0/1 and higher score = more anomalous, not scikit-learn's -1/+1"
 
@@ -51,7 +50,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 @pytest.mark.parametrize(
-    "check", [check_outlier_contamination, check_param_validation, check_dataframe_column_names_consistency]
+    "check", [check_outlier_contamination, check_dataframe_column_names_consistency]
 )
 def test_sklearn_checks_outside_the_default_set(check):
     check("MemAEDetector", MemAEDetector(**FAST))
@@ -207,9 +206,31 @@ def test_bad_parameters(params, match):
         det.fit(np.zeros((10, 3)))
 
 
-def test_parameter_errors_are_sklearn_errors_too():
-    with pytest.raises(InvalidParameterError):
+def test_parameter_errors_are_value_and_type_errors_like_sklearns():
+    with pytest.raises(DetectorParameterError) as caught:
         MemAEDetector(contamination=0.9).fit(np.zeros((10, 3)))
+    assert isinstance(caught.value, ConfigError) and isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, TypeError)  # scikit-learn's InvalidParameterError is both too
+
+
+def test_every_parameter_is_validated_in_fit():
+    """What scikit-learn's check_param_validation asserts: a value of no valid type makes fit raise, naming the
+    parameter, with scikit-learn's message layout."""
+    bad_type = type("BadType", (), {})()
+    X = np.random.default_rng(0).uniform(size=(20, 5))
+    for name in MemAEDetector().get_params(deep=False):
+        det = MemAEDetector(**FAST).set_params(**{name: bad_type})
+        for method in ("fit", "fit_predict"):
+            with pytest.raises(DetectorParameterError, match=rf"The '{name}' parameter of MemAEDetector must be .* "
+                                                             rf"Got .* instead."):
+                getattr(det, method)(X)
+    for name, value in [("num_slots", 2.5), ("epochs", 0), ("lr", 0.0), ("lr", float("nan")), ("random_state", -1),
+                        ("verbose", -1), ("select", "best"), ("batch_size", np.int64(0))]:
+        with pytest.raises(DetectorParameterError, match=rf"The '{name}' parameter"):
+            MemAEDetector(**{**FAST, name: value}).fit(X)
+    for name, value in [("num_slots", np.int64(3)), ("lr", np.float32(0.01)), ("verbose", True), ("hidden", (4, 2)),
+                        ("device", torch.device("cpu")), ("random_state", np.random.RandomState(0))]:
+        MemAEDetector(**{**FAST, "epochs": 1, name: value})._check_params()  # accepted
 
 
 def test_constructor_is_keyword_only():

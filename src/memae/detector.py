@@ -31,7 +31,6 @@ import torch
 from scipy.special import erf
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 try:
@@ -60,9 +59,52 @@ _DETECTOR_FORMAT = "memae-detector-v1"
 _SCORE_BATCH = 1024  # fixed, so that training and later scores go through the same batching
 
 
-class DetectorParameterError(ConfigError, InvalidParameterError):
-    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` that scikit-learn also
-    recognises as its ``InvalidParameterError``."""
+class DetectorParameterError(ConfigError, TypeError):
+    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` (so a ``ValueError``) and a
+    ``TypeError``, like scikit-learn's own parameter errors, with their message."""
+
+
+def _in_range(value: Any, kind: type, low: float | None, high: float | None, closed: str) -> bool:
+    """``value`` is a ``kind`` (``Integral`` or ``Real``) between ``low`` and ``high`` (None: unbounded);
+    ``closed`` is "left", "right", "both" or "neither", as in scikit-learn's ``Interval``."""
+    if not isinstance(value, kind) or (kind is Real and math.isnan(value)):
+        return False
+    above = low is None or (value >= low if closed in ("left", "both") else value > low)
+    below = high is None or (value <= high if closed in ("right", "both") else value < high)
+    return above and below
+
+
+def _among(options: Any) -> str:
+    return "a str among {" + ", ".join(repr(o) for o in sorted(options)) + "}"
+
+
+# Each parameter: (accepts(value), what it must be).  Checked by fit with scikit-learn's message, without its private
+# parameter-validation module.  Ints and floats follow scikit-learn's Interval: bools count as ints, ints as floats.
+_PARAMETER_RULES: dict[str, tuple[Any, str]] = {
+    "contamination": (lambda v: _in_range(v, Real, 0, 0.5, "right") or is_thresholder(v) and all(
+        callable(getattr(v, m, None)) for m in ("fit", "predict")),
+        "a float in the range (0.0, 0.5] or an object implementing 'fit' and 'predict'"),
+    "hidden": (lambda v: v == "auto" if isinstance(v, str) else isinstance(v, (list, tuple)),
+               "'auto' or a non-empty list of positive ints"),
+    "num_slots": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "shrink_threshold": (lambda v: isinstance(v, str) or _in_range(v, Real, 0, 1, "left"),
+                         "a float in the range [0.0, 1.0) or a str such as '1/N'"),
+    "entropy_weight": (lambda v: _in_range(v, Real, 0, None, "left"), "a float in the range [0.0, inf)"),
+    "variant": (lambda v: isinstance(v, str) and v in VARIANTS, _among(VARIANTS)),
+    "epochs": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "batch_size": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "lr": (lambda v: _in_range(v, Real, 0, None, "neither"), "a float in the range (0.0, inf)"),
+    "validation_fraction": (lambda v: _in_range(v, Real, 0, 1, "left"), "a float in the range [0.0, 1.0)"),
+    "select": (lambda v: isinstance(v, str) and v in SELECT_CRITERIA, _among(SELECT_CRITERIA)),
+    "preprocessing": (lambda v: v is None or isinstance(v, TablePreprocessor) or (
+        isinstance(v, str) and v in ("standard", "minmax")),
+        "a str among {'minmax', 'standard'}, None or a memae.data.tables.TablePreprocessor"),
+    "device": (lambda v: isinstance(v, (str, torch.device)), "a str or a torch.device"),
+    "random_state": (lambda v: v is None or isinstance(v, np.random.RandomState) or _in_range(
+        v, Integral, 0, 2**32 - 1, "both"), "an int in the range [0, 4294967295], a numpy RandomState or None"),
+    "verbose": (lambda v: isinstance(v, (bool, np.bool_)) or _in_range(v, Integral, 0, None, "left"),
+                "an int in the range [0, inf) or a bool"),
+}
 
 
 class MemAEDetector(DetectorBase):
@@ -153,24 +195,6 @@ class MemAEDetector(DetectorBase):
     Unsupervised Anomaly Detection", ICCV 2019.
     """
 
-    _parameter_constraints: dict = {
-        "contamination": [Interval(Real, 0, 0.5, closed="right"), HasMethods(["fit", "predict"])],
-        "hidden": [StrOptions({"auto"}), list, tuple],
-        "num_slots": [Interval(Integral, 1, None, closed="left")],
-        "shrink_threshold": [Interval(Real, 0, 1, closed="left"), str],
-        "entropy_weight": [Interval(Real, 0, None, closed="left")],
-        "variant": [StrOptions(set(VARIANTS))],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "select": [StrOptions(set(SELECT_CRITERIA))],
-        "preprocessing": [StrOptions({"standard", "minmax"}), None, TablePreprocessor],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
     def __init__(
         self,
         *,
@@ -250,10 +274,11 @@ class MemAEDetector(DetectorBase):
         return self.fit(X).labels_
 
     def _check_params(self) -> None:
-        try:
-            self._validate_params()
-        except InvalidParameterError as exc:
-            raise DetectorParameterError(str(exc)) from None
+        for name, value in self.get_params(deep=False).items():
+            accepts, expected = _PARAMETER_RULES[name]
+            if not accepts(value):
+                raise DetectorParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be {expected}. Got {value!r} instead.")
         hidden = self.hidden
         if not isinstance(hidden, str):
             positive = (isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden)
