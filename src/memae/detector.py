@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import erf
+from torch.utils.data import Subset, TensorDataset
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -316,15 +317,17 @@ class MemAEDetector(DetectorBase):
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
             device=str(device), progress=bool(self.verbose), select=self.select, select_share=share,
         )
+        rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(x)))  # shares x's memory; fit has checked that it is finite
         if n_val < 1 or n_val >= len(x):
             if self.select != "separation":
-                result = train(self.model_, x, None, config, restore_best=False)  # no validation: the last epoch
+                result = train(self.model_, rows, None, config, restore_best=False)  # no validation: the last epoch
                 return result.history, int(result.history[-1]["epoch"])
-            result = train(self.model_, x, None, config, select_data=x)  # the unlabelled training rows' scores
+            result = train(self.model_, rows, None, config, select_data=rows)  # the unlabelled training rows' scores
             return result.history, int(result.best_epoch)
         order = np.random.default_rng(seed).permutation(len(x))
-        # train() ends with the best validation epoch's weights, kept in memory (no checkpoint files needed)
-        result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config)
+        # The split is two index arrays: each batch is gathered from x by the DataLoader, so fit holds no copy of the
+        # table per split.  train() ends with the best validation epoch's weights, kept in memory (no files needed).
+        result = train(self.model_, Subset(rows, order[n_val:]), Subset(rows, order[:n_val]), config)
         return result.history, int(result.best_epoch)
 
     def _process_decision_scores(self) -> None:

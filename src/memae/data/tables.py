@@ -61,6 +61,7 @@ __all__ = [
 SCALERS: tuple[str, ...] = ("standard", "minmax", "none")
 _HANDLE_UNKNOWN: tuple[str, ...] = ("ignore", "error")
 _MINMAX_ATTRS = ("min_", "scale_", "data_min_", "data_max_", "data_range_")
+_SCALE_CHUNK_ROWS = 65_536  # rows per scaler call in transform: bounds its float64 temporary (about 5 MB at 10 columns)
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -233,7 +234,11 @@ class MixedEncoder:
             out[rows, onehot.indices] = onehot.data
             self._check_unknown(out[:, :n_onehot], cat, what)
         if self.scaler_ is not None:
-            out[:, n_onehot:] = self.scaler_.transform(num)
+            # in row chunks, so that the scaler's float64 result is a temporary of one chunk, not of the whole table
+            # (scaling is element-wise: the same values as in one call)
+            for start in range(0, num.shape[0], _SCALE_CHUNK_ROWS):
+                stop = start + _SCALE_CHUNK_ROWS
+                out[start:stop, n_onehot:] = self.scaler_.transform(num[start:stop])
         return out
 
     def get_feature_names_out(self) -> np.ndarray:
@@ -555,7 +560,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                 )
             cols = {n: X.iloc[:, names.index(n)] for n in fitted}
             cat = [_categorical_values(cols[n].to_numpy(dtype=object), n, what) for n in self.categorical_columns_]
-            num = [_numeric_values(cols[n].to_numpy(), n, what) for n in self.numeric_columns_]
+            numeric = ((n, cols[n].to_numpy()) for n in self.numeric_columns_)
         else:
             arr = X.to_numpy(dtype=object) if is_frame else np.asarray(X)
             if arr.shape[1] != len(fitted):
@@ -563,11 +568,16 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
                     f"{what}: has {arr.shape[1]} columns but the preprocessor was fitted on {len(fitted)}; "
                     "pass the same columns in the same order"
                 )
+            if not is_frame and arr.dtype.kind in "biuf" and not self.categorical_columns_:
+                # an all-numeric array is its own numeric block: no copy at all for float64 (it is only read)
+                return np.empty((arr.shape[0], 0), dtype=object), arr.astype(np.float64, copy=False)
             cat = [_categorical_values(arr[:, fitted.index(n)], n, what) for n in self.categorical_columns_]
-            num = [_numeric_values(arr[:, fitted.index(n)], n, what) for n in self.numeric_columns_]
-        n = len(X) if is_frame else np.asarray(X).shape[0]
-        cat_block = np.stack(cat, axis=1) if cat else np.empty((n, 0), dtype=object)
-        num_block = np.stack(num, axis=1) if num else np.empty((n, 0), dtype=np.float64)
+            numeric = ((n, arr[:, fitted.index(n)]) for n in self.numeric_columns_)
+        n_rows = len(X) if is_frame else np.asarray(X).shape[0]
+        cat_block = np.stack(cat, axis=1) if cat else np.empty((n_rows, 0), dtype=object)
+        num_block = np.empty((n_rows, len(self.numeric_columns_)), dtype=np.float64)
+        for j, (name, values) in enumerate(numeric):  # column by column into one block: no list of copies to stack
+            num_block[:, j] = _numeric_values(values, name, what)
         return cat_block, num_block
 
 
