@@ -269,6 +269,17 @@ def test_same_random_state_same_scores_and_global_rng_untouched():
     assert not np.allclose(first.decision_scores_, other.decision_scores_)
 
 
+def test_same_seed_same_scores_as_before_the_split_by_index():
+    """Reference from memae at commit 7ba821b, whose fit copied the table for the train/validation split; fit now
+    gathers batches by index (same rows, same order), so the same seed gives the same model and scores."""
+    X = np.random.default_rng(3).normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    det = MemAEDetector(epochs=3, batch_size=64, device="cpu", random_state=0).fit(X)
+    assert det.best_epoch_ == 2
+    reference = [2.1147923469543457, 3.3783862590789795, 0.2556542754173279, 0.9486858248710632]
+    np.testing.assert_allclose(det.decision_scores_[:4], reference, rtol=1e-5)  # tolerance: other BLAS builds
+    assert det.decision_scores_.sum() == pytest.approx(323.44080287218094, rel=1e-5)
+
+
 # -- tables: DataFrames, categories, bad input -------------------------------------------------------------------
 
 
