@@ -159,12 +159,16 @@ def train(
             train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
         if config.shrink_warmup_epochs and any(m.shrink_threshold > 0 for m in _memories(model)):
             train_stats["shrink_factor"] = factor
+        # One process: the validation pass also gives the per-sample errors that separation reads.  Under DDP each
+        # process validates its shard, in other batches than one process would, and float32 errors depend on the
+        # batch at the last bit: every process scores the whole selection set separately instead (as one process
+        # would), so DDP keeps the same numbers.
+        reuse = select_set is val_set and not info.enabled
         val_stats, val_errors = {"val_loss": math.nan}, None
-        if val_set is not None:  # one pass gives the loss and, when separation reads them, the per-sample errors
-            val_stats, val_errors = _validation(model, val_set, config, info, device, per_sample=select_set is val_set)
+        if val_set is not None:
+            val_stats, val_errors = _validation(model, val_set, config, info, device, per_sample=reuse)
         if select_set is not None:
-            errors = val_errors if select_set is val_set else _validation(model, select_set, config, info, device,
-                                                                          per_sample=True)[1]
+            errors = val_errors if reuse else _errors(model, select_set, config, device)
             val_stats["separation"] = separation(errors, config.select_share)
         monitored = _monitored(config.select, epoch, val_stats, train_stats, val_set is not None)
         record = {"epoch": epoch, **train_stats, **val_stats, "monitor": monitored, "seconds": time.perf_counter() - tic}
@@ -229,6 +233,18 @@ def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats
     return math.inf if math.isnan(value) else value
 
 
+@torch.no_grad()
+def _errors(model: nn.Module, data: Dataset, config: TrainConfig, device) -> np.ndarray:
+    """Per-sample reconstruction MSE of the whole ``data`` with the full shrinkage (eval mode), as float32 numpy, in
+    the batches that :func:`_validation` uses in one process (so both give the same values)."""
+    model.eval()
+    out = []
+    for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
+        x = _first(batch).to(device)
+        out.append(((model(x)[0] - x) ** 2).flatten(1).mean(1).cpu())
+    return torch.cat(out).numpy()
+
+
 def shrink_warmup_factor(epoch: int, warmup_epochs: int) -> float:
     """Share of lambda used in (0-based) ``epoch``: ``epoch / warmup_epochs``, capped at 1 (always 1 without warm-up)."""
     return 1.0 if warmup_epochs <= 0 else min(1.0, epoch / warmup_epochs)
@@ -290,12 +306,13 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
     """Mean reconstruction MSE per sample, each validation sample seen by exactly one process; with a memory also
     the share of queries whose weights all shrank to zero and the share of slots used (collapse diagnostics).
 
-    With ``per_sample``, also every sample's reconstruction MSE (float32, the order of ``val_set``, gathered from
-    all processes under DDP) with the full shrinkage (eval mode), for the selection statistic; else None.
+    With ``per_sample`` (one process only), also every sample's reconstruction MSE (float32, in the order of
+    ``val_set``) with the full shrinkage (eval mode), for the selection statistic; else None.
     """
+    if per_sample and info.enabled:
+        raise ValueError("per-sample validation errors are for one process; under DDP use _errors")
     model.eval()
-    indices = shard_indices(len(val_set), info)
-    subset = Subset(val_set, indices)
+    subset = Subset(val_set, shard_indices(len(val_set), info))
     total, count, zero_queries, queries = 0.0, 0.0, 0.0, 0.0
     used = None
     errors: list[Tensor] = []
@@ -319,21 +336,7 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
         stats["val_used_slots"] = used.float().mean().item()  # this process's share (rank 0 under DDP)
     if not per_sample:
         return stats, None
-    local = torch.cat(errors).numpy() if errors else np.zeros(0, dtype=np.float32)
-    return stats, _gather_in_order(local, indices, len(val_set), info)
-
-
-def _gather_in_order(local: np.ndarray, indices: list[int], n: int, info: DistInfo) -> np.ndarray:
-    """Under DDP, every process's values of its shard ``indices`` put together in sample order (all processes get
-    the whole array); without DDP, ``local`` itself."""
-    if not info.enabled:
-        return local
-    gathered: list[Any] = [None] * info.world_size
-    torch.distributed.all_gather_object(gathered, (indices, local))
-    out = np.empty(n, dtype=local.dtype)
-    for shard, values in gathered:
-        out[shard] = values
-    return out
+    return stats, torch.cat(errors).numpy() if errors else np.zeros(0, dtype=np.float32)
 
 
 def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainResult, device) -> int:
