@@ -297,6 +297,7 @@ def test_classic_subsampling_pca_and_bandwidth(tables):
     assert svm.n_train_seen_ == 1000 and svm.pca_.n_components_ == 5
     assert svm.svm_.support_vectors_.shape[1] == 5 and len(svm.svm_.support_vectors_) <= 300
     kde = KDEDetector(max_train=500).fit(train)
+    assert vars(kde)["_kde"] is None  # fit builds no KernelDensity tree: scores are brute force on train_
     assert kde.kde_.n_features_in_ == 10 and np.asarray(kde.kde_.tree_.data).shape == (500, 10)
     ratios = kde.bandwidth_candidates_ / kde.bandwidth_candidates_[2]
     np.testing.assert_allclose(ratios, [0.25, 0.5, 1.0, 2.0, 4.0])

@@ -450,10 +450,43 @@ def test_table_preprocessor_numpy():
     np.testing.assert_allclose(explicit.transform(numbers)[1], [0, 1, 0, 1, 2.5])
     with pytest.raises(ConfigError, match="categorical column 'colour' is not in the table"):
         TablePreprocessor(categorical=["colour"]).fit(X)
+    robust = TablePreprocessor(scale="robust")  # the constructor only stores (scikit-learn's convention)
     with pytest.raises(ConfigError, match="scale="):
-        TablePreprocessor(scale="robust")
+        robust.fit(X)
     with pytest.raises(DataError, match=r"expected a 2-D table"):
         TablePreprocessor().fit(X[:, 0])
+
+
+def test_table_preprocessor_is_a_sklearn_transformer(frame):
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X = frame.drop(columns=["label"])
+    pre = TablePreprocessor(categorical=["colour"], scale="minmax", handle_unknown="error")
+    assert pre.get_params() == {"categorical": ["colour"], "scale": "minmax", "handle_unknown": "error",
+                                "dtype": np.float32}
+    with pytest.raises(NotFittedError):
+        check_is_fitted(pre)
+    with pytest.raises(DataError, match="not fitted"):  # a DataError (one CLI line) and scikit-learn's error
+        pre.transform(X)
+    assert pre.fit(X) is pre
+    check_is_fitted(pre)
+    assert pre.n_features_in_ == 4 and pre.categorical_columns_ == ["colour"]
+    copy = clone(pre)
+    assert copy.get_params() == pre.get_params() and copy.categorical is not pre.categorical
+    with pytest.raises(NotFittedError):
+        check_is_fitted(copy)
+    np.testing.assert_array_equal(copy.fit_transform(X), pre.transform(X))
+    copy.set_params(scale="none")
+    assert copy.fit_transform(X)[:, -1].tolist() == [10, 20, 30, 40]  # count, unscaled
+    named = TablePreprocessor().set_output(transform="pandas").fit(X).transform(X)  # a DataFrame with the names
+    assert list(named.columns) == list(TablePreprocessor().fit(X).get_feature_names_out(X.columns))
+    restored = TablePreprocessor.from_state_dict(pre.state_dict())
+    check_is_fitted(restored)
+    assert clone(restored).get_params() == pre.get_params()  # the state keeps the parameters
+    with pytest.raises(DataError, match="input_features"):
+        pre.get_feature_names_out(["a", "b"])
 
 
 def test_check_finite():

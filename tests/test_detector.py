@@ -8,16 +8,14 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_outlier_contamination,
-    check_param_validation,
     parametrize_with_checks,
 )
 
 from memae.data.tables import TablePreprocessor, UnknownCategoryWarning
-from memae.detector import MemAEDetector
+from memae.detector import DetectorParameterError, MemAEDetector
 from memae.errors import CheckpointError, ConfigError, DataError, UnknownNameError
 from memae.training.checkpoint import load_model, save_checkpoint
 
@@ -31,8 +29,9 @@ FAST = dict(epochs=2, batch_size=64, device="cpu", random_state=0)
 # "outlier_detector" (PyOD does the same, so that sklearn.base.is_outlier_detector is True), the outlier checks
 # too.  Three of those are expected to fail by design: they assert scikit-learn's label convention (-1/+1,
 # negative decision_function = outlier), and MemAEDetector follows PyOD's (0/1, higher score = more anomalous).
-# check_outlier_contamination runs below, with two checks that check_estimator leaves to scikit-learn's own test
-# suite (check_param_validation, check_dataframe_column_names_consistency).  check_array_api_input skips itself
+# check_outlier_contamination runs below, with check_dataframe_column_names_consistency, which check_estimator leaves
+# to scikit-learn's own test suite (as it does check_param_validation, which reads scikit-learn's private parameter
+# constraints; test_every_parameter_is_validated_in_fit does its job here).  check_array_api_input skips itself
 # (SCIPY_ARRAY_API unset; the model is torch, not array-API code).
 _PYOD_CONVENTION = "PyOD's convention: labels 0/1 and higher score = more anomalous, not scikit-learn's -1/+1"
 
@@ -51,7 +50,7 @@ def test_sklearn_compatible(estimator, check):
 
 
 @pytest.mark.parametrize(
-    "check", [check_outlier_contamination, check_param_validation, check_dataframe_column_names_consistency]
+    "check", [check_outlier_contamination, check_dataframe_column_names_consistency]
 )
 def test_sklearn_checks_outside_the_default_set(check):
     check("MemAEDetector", MemAEDetector(**FAST))
@@ -207,9 +206,31 @@ def test_bad_parameters(params, match):
         det.fit(np.zeros((10, 3)))
 
 
-def test_parameter_errors_are_sklearn_errors_too():
-    with pytest.raises(InvalidParameterError):
+def test_parameter_errors_are_value_and_type_errors_like_sklearns():
+    with pytest.raises(DetectorParameterError) as caught:
         MemAEDetector(contamination=0.9).fit(np.zeros((10, 3)))
+    assert isinstance(caught.value, ConfigError) and isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, TypeError)  # scikit-learn's InvalidParameterError is both too
+
+
+def test_every_parameter_is_validated_in_fit():
+    """What scikit-learn's check_param_validation asserts: a value of no valid type makes fit raise, naming the
+    parameter, with scikit-learn's message layout."""
+    bad_type = type("BadType", (), {})()
+    X = np.random.default_rng(0).uniform(size=(20, 5))
+    for name in MemAEDetector().get_params(deep=False):
+        det = MemAEDetector(**FAST).set_params(**{name: bad_type})
+        for method in ("fit", "fit_predict"):
+            with pytest.raises(DetectorParameterError, match=rf"The '{name}' parameter of MemAEDetector must be .* "
+                                                             rf"Got .* instead."):
+                getattr(det, method)(X)
+    for name, value in [("num_slots", 2.5), ("epochs", 0), ("lr", 0.0), ("lr", float("nan")), ("random_state", -1),
+                        ("verbose", -1), ("select", "best"), ("batch_size", np.int64(0))]:
+        with pytest.raises(DetectorParameterError, match=rf"The '{name}' parameter"):
+            MemAEDetector(**{**FAST, name: value}).fit(X)
+    for name, value in [("num_slots", np.int64(3)), ("lr", np.float32(0.01)), ("verbose", True), ("hidden", (4, 2)),
+                        ("device", torch.device("cpu")), ("random_state", np.random.RandomState(0))]:
+        MemAEDetector(**{**FAST, "epochs": 1, name: value})._check_params()  # accepted
 
 
 def test_constructor_is_keyword_only():
@@ -246,6 +267,17 @@ def test_same_random_state_same_scores_and_global_rng_untouched():
     np.testing.assert_array_equal(first.decision_function(X[:10]), second.decision_function(X[:10]))
     other = MemAEDetector(**{**FAST, "random_state": 1}).fit(X)
     assert not np.allclose(first.decision_scores_, other.decision_scores_)
+
+
+def test_same_seed_same_scores_as_before_the_split_by_index():
+    """Reference from memae at commit 7ba821b, whose fit copied the table for the train/validation split; fit now
+    gathers batches by index (same rows, same order), so the same seed gives the same model and scores."""
+    X = np.random.default_rng(3).normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    det = MemAEDetector(epochs=3, batch_size=64, device="cpu", random_state=0).fit(X)
+    assert det.best_epoch_ == 2
+    reference = [2.1147923469543457, 3.3783862590789795, 0.2556542754173279, 0.9486858248710632]
+    np.testing.assert_allclose(det.decision_scores_[:4], reference, rtol=1e-5)  # tolerance: other BLAS builds
+    assert det.decision_scores_.sum() == pytest.approx(323.44080287218094, rel=1e-5)
 
 
 # -- tables: DataFrames, categories, bad input -------------------------------------------------------------------
@@ -338,6 +370,22 @@ def test_save_load_keeps_a_preprocessor_parameter(tmp_path):
     assert isinstance(loaded.preprocessing, TablePreprocessor)
     assert (loaded.preprocessing.scale, loaded.preprocessing.handle_unknown) == ("minmax", "error")
     np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
+
+
+def test_load_reads_a_detector_saved_before_the_preprocessor_was_a_scikit_learn_transformer():
+    """tests/data/detector_v1_minmax.pt: MemAEDetector(preprocessing=TablePreprocessor(scale="minmax",
+    handle_unknown="error"), epochs=3, batch_size=64, device="cpu", random_state=0) fitted on the X below and
+    saved by memae at commit 7ba821b (the preprocessing parameter written field by field)."""
+    from pathlib import Path
+
+    X = np.random.default_rng(3).normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
+    loaded = MemAEDetector.load(Path(__file__).parent / "data" / "detector_v1_minmax.pt")
+    pre = loaded.preprocessing
+    assert isinstance(pre, TablePreprocessor) and (pre.scale, pre.handle_unknown, pre.categorical) == (
+        "minmax", "error", "auto")
+    assert np.dtype(pre.dtype) == np.float32 and not hasattr(pre, "encoder_")  # the parameter, unfitted
+    np.testing.assert_allclose(loaded.decision_function(X), loaded.decision_scores_, rtol=1e-6)  # the saved scores
+    assert loaded.best_epoch_ == 2 and loaded.labels_.sum() == 30
 
 
 def test_load_refuses_other_files(tmp_path, small):

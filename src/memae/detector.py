@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 from scipy.special import erf
+from torch.utils.data import Subset, TensorDataset
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 try:
@@ -38,14 +39,14 @@ try:
 except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklearn_tags__ and ensure_all_finite)
     raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
-from .data.tables import TablePreprocessor, _is_dataframe, check_finite
+from .data.tables import TablePreprocessor, check_finite, is_dataframe
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
 from .pyod_compat import DetectorBase, is_thresholder
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
 from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
-from .training.checkpoint import load_checkpoint, save_checkpoint
+from .training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, save_checkpoint
 from .training.distributed import resolve_device
 from .config import SELECT_CRITERIA, TrainConfig
 from .training.trainer import train
@@ -59,9 +60,52 @@ _DETECTOR_FORMAT = "memae-detector-v1"
 _SCORE_BATCH = 1024  # fixed, so that training and later scores go through the same batching
 
 
-class DetectorParameterError(ConfigError, InvalidParameterError):
-    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` that scikit-learn also
-    recognises as its ``InvalidParameterError``."""
+class DetectorParameterError(ConfigError, TypeError):
+    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` (so a ``ValueError``) and a
+    ``TypeError``, like scikit-learn's own parameter errors, with their message."""
+
+
+def _in_range(value: Any, kind: type, low: float | None, high: float | None, closed: str) -> bool:
+    """``value`` is a ``kind`` (``Integral`` or ``Real``) between ``low`` and ``high`` (None: unbounded);
+    ``closed`` is "left", "right", "both" or "neither", as in scikit-learn's ``Interval``."""
+    if not isinstance(value, kind) or (kind is Real and math.isnan(value)):
+        return False
+    above = low is None or (value >= low if closed in ("left", "both") else value > low)
+    below = high is None or (value <= high if closed in ("right", "both") else value < high)
+    return above and below
+
+
+def _among(options: Any) -> str:
+    return "a str among {" + ", ".join(repr(o) for o in sorted(options)) + "}"
+
+
+# Each parameter: (accepts(value), what it must be).  Checked by fit with scikit-learn's message, without its private
+# parameter-validation module.  Ints and floats follow scikit-learn's Interval: bools count as ints, ints as floats.
+_PARAMETER_RULES: dict[str, tuple[Any, str]] = {
+    "contamination": (lambda v: _in_range(v, Real, 0, 0.5, "right") or is_thresholder(v) and all(
+        callable(getattr(v, m, None)) for m in ("fit", "predict")),
+        "a float in the range (0.0, 0.5] or an object implementing 'fit' and 'predict'"),
+    "hidden": (lambda v: v == "auto" if isinstance(v, str) else isinstance(v, (list, tuple)),
+               "'auto' or a non-empty list of positive ints"),
+    "num_slots": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "shrink_threshold": (lambda v: isinstance(v, str) or _in_range(v, Real, 0, 1, "left"),
+                         "a float in the range [0.0, 1.0) or a str such as '1/N'"),
+    "entropy_weight": (lambda v: _in_range(v, Real, 0, None, "left"), "a float in the range [0.0, inf)"),
+    "variant": (lambda v: isinstance(v, str) and v in VARIANTS, _among(VARIANTS)),
+    "epochs": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "batch_size": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
+    "lr": (lambda v: _in_range(v, Real, 0, None, "neither"), "a float in the range (0.0, inf)"),
+    "validation_fraction": (lambda v: _in_range(v, Real, 0, 1, "left"), "a float in the range [0.0, 1.0)"),
+    "select": (lambda v: isinstance(v, str) and v in SELECT_CRITERIA, _among(SELECT_CRITERIA)),
+    "preprocessing": (lambda v: v is None or isinstance(v, TablePreprocessor) or (
+        isinstance(v, str) and v in ("standard", "minmax")),
+        "a str among {'minmax', 'standard'}, None or a memae.data.tables.TablePreprocessor"),
+    "device": (lambda v: isinstance(v, (str, torch.device)), "a str or a torch.device"),
+    "random_state": (lambda v: v is None or isinstance(v, np.random.RandomState) or _in_range(
+        v, Integral, 0, 2**32 - 1, "both"), "an int in the range [0, 4294967295], a numpy RandomState or None"),
+    "verbose": (lambda v: isinstance(v, (bool, np.bool_)) or _in_range(v, Integral, 0, None, "left"),
+                "an int in the range [0, inf) or a bool"),
+}
 
 
 class MemAEDetector(DetectorBase):
@@ -153,24 +197,6 @@ class MemAEDetector(DetectorBase):
     Unsupervised Anomaly Detection", ICCV 2019.
     """
 
-    _parameter_constraints: dict = {
-        "contamination": [Interval(Real, 0, 0.5, closed="right"), HasMethods(["fit", "predict"])],
-        "hidden": [StrOptions({"auto"}), list, tuple],
-        "num_slots": [Interval(Integral, 1, None, closed="left")],
-        "shrink_threshold": [Interval(Real, 0, 1, closed="left"), str],
-        "entropy_weight": [Interval(Real, 0, None, closed="left")],
-        "variant": [StrOptions(set(VARIANTS))],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "select": [StrOptions(set(SELECT_CRITERIA))],
-        "preprocessing": [StrOptions({"standard", "minmax"}), None, TablePreprocessor],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
-
     def __init__(
         self,
         *,
@@ -250,10 +276,11 @@ class MemAEDetector(DetectorBase):
         return self.fit(X).labels_
 
     def _check_params(self) -> None:
-        try:
-            self._validate_params()
-        except InvalidParameterError as exc:
-            raise DetectorParameterError(str(exc)) from None
+        for name, value in self.get_params(deep=False).items():
+            accepts, expected = _PARAMETER_RULES[name]
+            if not accepts(value):
+                raise DetectorParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be {expected}. Got {value!r} instead.")
         hidden = self.hidden
         if not isinstance(hidden, str):
             positive = (isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden)
@@ -267,8 +294,8 @@ class MemAEDetector(DetectorBase):
 
     def _make_preprocessor(self) -> TablePreprocessor:
         spec = self.preprocessing
-        if isinstance(spec, TablePreprocessor):  # a fresh copy: fit must not change the parameter
-            return TablePreprocessor(spec.categorical, spec.scale, spec.handle_unknown, spec.dtype)
+        if isinstance(spec, TablePreprocessor):
+            return clone(spec)  # an unfitted copy: fit must not change the parameter
         return TablePreprocessor("auto", "none" if spec is None else spec)
 
     def _build_model(self, in_features: int):
@@ -291,15 +318,17 @@ class MemAEDetector(DetectorBase):
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
             device=str(device), progress=bool(self.verbose), select=self.select, select_share=share,
         )
+        rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(x)))  # shares x's memory; fit has checked that it is finite
         if n_val < 1 or n_val >= len(x):
             if self.select != "separation":
-                result = train(self.model_, x, None, config, restore_best=False)  # no validation: the last epoch
+                result = train(self.model_, rows, None, config, restore_best=False)  # no validation: the last epoch
                 return result.history, int(result.history[-1]["epoch"])
-            result = train(self.model_, x, None, config, select_data=x)  # the unlabelled training rows' scores
+            result = train(self.model_, rows, None, config, select_data=rows)  # the unlabelled training rows' scores
             return result.history, int(result.best_epoch)
         order = np.random.default_rng(seed).permutation(len(x))
-        # train() ends with the best validation epoch's weights, kept in memory (no checkpoint files needed)
-        result = train(self.model_, x[order[n_val:]], x[order[:n_val]], config)
+        # The split is two index arrays: each batch is gathered from x by the DataLoader, so fit holds no copy of the
+        # table per split.  train() ends with the best validation epoch's weights, kept in memory (no files needed).
+        result = train(self.model_, Subset(rows, order[n_val:]), Subset(rows, order[:n_val]), config)
         return result.history, int(result.best_epoch)
 
     def _process_decision_scores(self) -> None:
@@ -370,7 +399,7 @@ class MemAEDetector(DetectorBase):
     def _validate_input(self, X: Any, reset: bool) -> Any:
         """Check shape, column count/names and finiteness; returns a DataFrame as is or a 2-D array."""
         what = "X" if reset else "X (to score)"
-        if not _is_dataframe(X):
+        if not is_dataframe(X):
             # dtype=None keeps string/object columns for one-hot encoding; NaN/inf are reported below by column
             X = check_array(X, dtype=None, ensure_all_finite=False, estimator=self)
         elif X.shape[0] == 0:
@@ -428,7 +457,7 @@ class MemAEDetector(DetectorBase):
             "threshold": float(self.threshold_),
             "error": "mse",
             "contamination": float(self.contamination),
-            "preprocessor": self.preprocessor_.state_dict(),
+            PREPROCESSOR_KEY: self.preprocessor_.state_dict(),  # also read by `memae score`
             _DETECTOR_KEY: detector,
         }
         model = copy.deepcopy(self.model_).cpu()  # CPU tensors: a file saved on a GPU loads anywhere
@@ -455,9 +484,17 @@ class MemAEDetector(DetectorBase):
             raise CheckpointError(
                 f"{path} is a memae checkpoint but not a saved MemAEDetector; load it with memae.training.load_model"
             )
-        params = _params_from_plain(detector["params"])
+        params = dict(detector["params"])
         if device is not None:
             params["device"] = device
+        try:
+            preprocessor = TablePreprocessor.from_state_dict(state["extra"][PREPROCESSOR_KEY])
+        except KeyError:
+            raise CheckpointError(f"{path} has no preprocessor state; save the detector again") from None
+        if isinstance(params.get("preprocessing"), dict):
+            # a TablePreprocessor parameter: the fitted one was fitted from an unfitted clone of it, and its state
+            # keeps every parameter, so cloning it back gives the parameter
+            params["preprocessing"] = clone(preprocessor)
         est = cls(**params)
         try:
             est.model_ = build_model(**state["model_config"])
@@ -465,7 +502,7 @@ class MemAEDetector(DetectorBase):
         except (KeyError, TypeError, RuntimeError) as exc:
             raise CheckpointError(f"{path} does not match its model config: {str(exc).splitlines()[0][:160]}") from None
         est.model_.to(resolve_device(est.device)).eval()
-        est.preprocessor_ = TablePreprocessor.from_state_dict(state["extra"]["preprocessor"])
+        est.preprocessor_ = preprocessor
         est.n_features_in_ = int(detector["n_features_in"])
         if detector["feature_names_in"] is not None:
             est.feature_names_in_ = np.asarray(detector["feature_names_in"], dtype=object)
@@ -485,7 +522,7 @@ def _check_input_finite(X: Any, what: str) -> None:
     """NaN/inf in a numeric column: :class:`DataError` naming the row and column (categorical NaN: the
     preprocessor's own message)."""
     message = f"{what} contains NaN or inf"
-    if _is_dataframe(X):
+    if is_dataframe(X):
         import pandas as pd
 
         types = pd.api.types
@@ -532,33 +569,18 @@ def _plain_params(params: dict[str, Any]) -> dict[str, Any]:
     """Constructor parameters as str/int/float/list/dict/None (what ``weights_only`` loading accepts)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if isinstance(value, TablePreprocessor):
-            categorical = value.categorical
-            value = {
-                "kind": "TablePreprocessor",
-                "categorical": categorical if categorical is None or isinstance(categorical, str) else [
-                    c if isinstance(c, str) else int(c) for c in categorical],
-                "scale": value.scale,
-                "handle_unknown": value.handle_unknown,
-                "dtype": np.dtype(value.dtype).name,
-            }
+        if isinstance(value, BaseEstimator):  # a TablePreprocessor: load() clones the fitted one instead
+            value = {"kind": type(value).__name__, **_plain_params(value.get_params(deep=False))}
+        elif isinstance(value, type) and issubclass(value, np.generic) or isinstance(value, np.dtype):
+            value = np.dtype(value).name
         elif isinstance(value, np.random.RandomState):
             value = None  # the fitted state no longer depends on it
         elif isinstance(value, torch.device):
             value = str(value)
-        elif isinstance(value, (list, tuple)):
-            value = [int(v) for v in value]
+        elif isinstance(value, (list, tuple)):  # hidden widths, categorical columns
+            value = [v.item() if isinstance(v, np.generic) else v for v in value]
         elif isinstance(value, np.generic):
             value = value.item()
         out[key] = value
     return out
 
-
-def _params_from_plain(params: dict[str, Any]) -> dict[str, Any]:
-    params = dict(params)
-    pre = params.get("preprocessing")
-    if isinstance(pre, dict):
-        params["preprocessing"] = TablePreprocessor(
-            pre["categorical"], pre["scale"], pre["handle_unknown"], pre["dtype"]
-        )
-    return params

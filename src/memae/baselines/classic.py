@@ -117,7 +117,8 @@ class KDEDetector(_FlatDetector):
         random_state: seed of the subsample, the folds and PCA.
         contamination: share of outliers in the training data (0, 0.5], default 0.1; sets ``threshold_`` and ``labels_``.
 
-    Fitted: ``bandwidth_`` (the chosen one), ``bandwidth_candidates_``, ``kde_``, ``cv_results_``.
+    Fitted: ``bandwidth_`` (the chosen one), ``bandwidth_candidates_``, ``cv_results_``, ``train_`` (the rows of the
+    estimate) and ``kde_`` (scikit-learn's ``KernelDensity`` of the same estimate, built on first access).
     ``decision_function``: ``-log p(x)`` under the estimate: higher = more anomalous.
     """
 
@@ -175,8 +176,16 @@ class KDEDetector(_FlatDetector):
             self.cv_results_ = {"param_bandwidth": np.asarray(candidates), "mean_test_score": totals.mean(axis=0),
                                 "split_test_scores": totals}
             self.bandwidth_ = float(candidates[int(totals.mean(axis=0).argmax())])
-        self.kde_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_).fit(flat)
         self.train_ = flat
+        self._kde = None  # kde_ is built on first access: scoring does not use its tree
+
+    @property
+    def kde_(self) -> KernelDensity:
+        """scikit-learn's ``KernelDensity`` with ``bandwidth_`` on ``train_`` (the same density as the scores),
+        fitted when first read; scores are computed brute force from ``train_`` and never need its tree."""
+        if getattr(self, "_kde", None) is None:
+            self._kde = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_).fit(self.train_)
+        return self._kde
 
     def _score(self, X: np.ndarray) -> np.ndarray:
         query = self._transform(X)

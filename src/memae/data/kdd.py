@@ -574,7 +574,7 @@ class KDDPreprocessor:
         return self.encoder_.get_feature_names_out()
 
     def state_dict(self) -> dict[str, Any]:
-        """The fitted preprocessor as plain data, for ``checkpoint["extra"]["preprocessor"]``."""
+        """The fitted preprocessor as plain data (lists, str, floats: what a ``weights_only`` checkpoint holds)."""
         if not hasattr(self, "encoder_"):
             raise DataError("this KDDPreprocessor is not fitted yet; call fit() on the training rows first")
         return {

@@ -37,17 +37,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
 
 from memae.errors import ConfigError, DataError, MemAEWarning
 
 __all__ = [
-    "PREPROCESSOR_KEY",
     "SCALERS",
     "MixedEncoder",
+    "PreprocessorNotFittedError",
     "TablePreprocessor",
     "UnknownCategoryWarning",
     "check_finite",
     "check_table_cells",
+    "is_dataframe",
     "warn_label_like_columns",
     "make_one_hot",
     "make_scaler",
@@ -58,14 +61,18 @@ __all__ = [
 SCALERS: tuple[str, ...] = ("standard", "minmax", "none")
 _HANDLE_UNKNOWN: tuple[str, ...] = ("ignore", "error")
 _MINMAX_ATTRS = ("min_", "scale_", "data_min_", "data_max_", "data_range_")
-#: Key of a :class:`TablePreprocessor` / ``KDDPreprocessor`` state in a checkpoint's ``extra`` dict.
-PREPROCESSOR_KEY = "preprocessor"
+_SCALE_CHUNK_ROWS = 65_536  # rows per scaler call in transform: bounds its float64 temporary (about 5 MB at 10 columns)
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 class UnknownCategoryWarning(UserWarning):
     """A categorical value not seen during ``fit`` was encoded as an all-zero one-hot block."""
+
+
+class PreprocessorNotFittedError(DataError, NotFittedError):
+    """A preprocessor used before ``fit``: a :class:`~memae.errors.DataError` (one line in the CLI) that
+    scikit-learn also recognises as its ``NotFittedError``."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -81,8 +88,8 @@ def _require_pandas(what: str) -> Any:
     return pd
 
 
-def _is_dataframe(X: Any) -> bool:
-    # Avoid importing pandas just to check the type.
+def is_dataframe(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame (checked without importing pandas)."""
     return type(X).__name__ == "DataFrame" and hasattr(X, "columns") and hasattr(X, "iloc")
 
 
@@ -138,7 +145,7 @@ def check_finite(X: Any, what: str = "X", columns: Sequence[str] | None = None) 
     numpy.ndarray
         ``X`` as a float array (no copy when it already is one).
     """
-    if _is_dataframe(X):
+    if is_dataframe(X):
         columns = [str(c) for c in X.columns] if columns is None else columns
         X = X.to_numpy()
     try:
@@ -227,7 +234,11 @@ class MixedEncoder:
             out[rows, onehot.indices] = onehot.data
             self._check_unknown(out[:, :n_onehot], cat, what)
         if self.scaler_ is not None:
-            out[:, n_onehot:] = self.scaler_.transform(num)
+            # in row chunks, so that the scaler's float64 result is a temporary of one chunk, not of the whole table
+            # (scaling is element-wise: the same values as in one call)
+            for start in range(0, num.shape[0], _SCALE_CHUNK_ROWS):
+                stop = start + _SCALE_CHUNK_ROWS
+                out[start:stop, n_onehot:] = self.scaler_.transform(num[start:stop])
         return out
 
     def get_feature_names_out(self) -> np.ndarray:
@@ -241,7 +252,7 @@ class MixedEncoder:
         return [] if self.encoder_ is None else list(self.encoder_.categories_)
 
     def state_dict(self) -> dict[str, Any]:
-        """The fitted encoder as plain lists/floats/str (fits a ``weights_only`` checkpoint)."""
+        """The fitted encoder as plain lists/floats/str (what a ``weights_only`` checkpoint can hold)."""
         self._check_fitted()
         scaler: dict[str, Any] = {}
         if self.scaler_ is not None and self.scale != "none":
@@ -288,7 +299,9 @@ class MixedEncoder:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "feature_names_out_"):
-            raise DataError(f"this {type(self).__name__} is not fitted yet; call fit() on the training data first")
+            raise PreprocessorNotFittedError(
+                f"this {type(self).__name__} is not fitted yet; call fit() on the training data first"
+            )
 
     @staticmethod
     def _check_blocks(
@@ -348,8 +361,11 @@ class MixedEncoder:
 # --------------------------------------------------------------------------------------------------
 
 
-class TablePreprocessor:
-    """One-hot + scaling for a mixed table (NumPy array or pandas DataFrame), scikit-learn style.
+class TablePreprocessor(TransformerMixin, BaseEstimator):
+    """One-hot + scaling for a mixed table (NumPy array or pandas DataFrame), a scikit-learn transformer.
+
+    The constructor only stores the parameters (validated by :meth:`fit`), so :func:`sklearn.base.clone`,
+    ``get_params``/``set_params``, pipelines and grid searches work as for scikit-learn's own transformers.
 
     Parameters
     ----------
@@ -370,10 +386,14 @@ class TablePreprocessor:
 
     Attributes
     ----------
+    n_features_in_ : int
+        Number of input columns.
     feature_names_in_ : list of str
         Input column names (``x0, x1, ...`` for arrays), set by ``fit``.
     categorical_columns_, numeric_columns_ : list of str
         How ``fit`` split the columns.
+    encoder_ : MixedEncoder
+        The fitted one-hot encoder and scaler.
     n_features_out_ : int
         Width of the output.
     """
@@ -386,14 +406,27 @@ class TablePreprocessor:
         dtype: Any = np.float32,
     ) -> None:
         self.categorical = categorical
-        self.scale = _check_choice("scale", scale, SCALERS)
-        self.handle_unknown = _check_choice("handle_unknown", handle_unknown, _HANDLE_UNKNOWN)
+        self.scale = scale
+        self.handle_unknown = handle_unknown
         self.dtype = dtype
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True  # string/object columns are one-hot encoded
+        tags.input_tags.categorical = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "encoder_")
 
     def fit(self, X: Any, y: Any = None) -> TablePreprocessor:
         """Learn the levels and scaling from ``X`` (the training rows only). ``y`` is ignored."""
+        _check_choice("scale", self.scale, SCALERS)
+        _check_choice("handle_unknown", self.handle_unknown, _HANDLE_UNKNOWN)
         names, is_frame = self._column_names(X)
         cat_idx = self._categorical_positions(X, names, is_frame)
+        self.n_features_in_ = len(names)
         self.feature_names_in_ = names
         self._is_frame = is_frame
         self.categorical_columns_ = [names[i] for i in cat_idx]
@@ -406,24 +439,24 @@ class TablePreprocessor:
 
     def transform(self, X: Any) -> np.ndarray:
         """Encode ``X``: array ``(n_rows, n_features_out_)`` of ``dtype``."""
-        if not hasattr(self, "encoder_"):
-            raise DataError("this TablePreprocessor is not fitted yet; call fit() on the training data first")
+        self._check_fitted()
         cat, num = self._blocks(X, "data")
         return self.encoder_.transform(cat, num, "data")
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
-        return self.fit(X).transform(X)
-
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names: ``"<column>_<level>"`` for one-hot columns, then the numeric columns."""
-        if not hasattr(self, "encoder_"):
-            raise DataError("this TablePreprocessor is not fitted yet; call fit() on the training data first")
+        """Output column names: ``"<column>_<level>"`` for one-hot columns, then the numeric columns.
+
+        ``input_features``, when given, must be the fitted input names (scikit-learn's convention).
+        """
+        self._check_fitted()
+        if input_features is not None and [str(f) for f in input_features] != list(self.feature_names_in_):
+            raise DataError(f"input_features {list(input_features)[:20]} differ from the fitted columns "
+                            f"{self.feature_names_in_[:20]}; pass those or None")
         return self.encoder_.get_feature_names_out()
 
     def state_dict(self) -> dict[str, Any]:
-        """The fitted preprocessor as plain data, for ``checkpoint["extra"]["preprocessor"]``."""
-        if not hasattr(self, "encoder_"):
-            raise DataError("this TablePreprocessor is not fitted yet; call fit() on the training data first")
+        """The fitted preprocessor as plain data (lists, str, floats: what a ``weights_only`` checkpoint holds)."""
+        self._check_fitted()
         return {
             "kind": "TablePreprocessor",
             "categorical": self.categorical if self.categorical in (None, "auto") else list(self.categorical),
@@ -436,13 +469,15 @@ class TablePreprocessor:
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> TablePreprocessor:
-        """Rebuild a fitted preprocessor from :meth:`state_dict` output."""
+        """Rebuild a fitted preprocessor from :meth:`state_dict` output (parameters included, so ``clone`` of the
+        result is the unfitted preprocessor it was fitted from)."""
         if not isinstance(state, Mapping) or state.get("kind") != "TablePreprocessor":
             kind = state.get("kind") if isinstance(state, Mapping) else type(state).__name__
             raise DataError(f"expected a TablePreprocessor state, got {kind!r}; was it saved by memae?")
         encoder = MixedEncoder.from_state_dict(state["encoder"])
         pre = cls(state.get("categorical", "auto"), encoder.scale, encoder.handle_unknown, encoder.dtype)
         pre.feature_names_in_ = list(state["feature_names_in"])
+        pre.n_features_in_ = len(pre.feature_names_in_)
         pre._is_frame = bool(state["is_frame"])
         pre.categorical_columns_ = list(state["categorical_columns"])
         pre.numeric_columns_ = list(state["numeric_columns"])
@@ -450,11 +485,17 @@ class TablePreprocessor:
         pre.n_features_out_ = len(encoder.feature_names_out_)
         return pre
 
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
+            raise PreprocessorNotFittedError(
+                "this TablePreprocessor is not fitted yet; call fit() on the training data first"
+            )
+
     # -- internals ---------------------------------------------------------------------------------
 
     @staticmethod
     def _column_names(X: Any) -> tuple[list[str], bool]:
-        if _is_dataframe(X):
+        if is_dataframe(X):
             names = [str(c) for c in X.columns]
             if len(set(names)) != len(names):
                 dup = sorted({n for n in names if names.count(n) > 1})
@@ -519,7 +560,7 @@ class TablePreprocessor:
                 )
             cols = {n: X.iloc[:, names.index(n)] for n in fitted}
             cat = [_categorical_values(cols[n].to_numpy(dtype=object), n, what) for n in self.categorical_columns_]
-            num = [_numeric_values(cols[n].to_numpy(), n, what) for n in self.numeric_columns_]
+            numeric = ((n, cols[n].to_numpy()) for n in self.numeric_columns_)
         else:
             arr = X.to_numpy(dtype=object) if is_frame else np.asarray(X)
             if arr.shape[1] != len(fitted):
@@ -527,11 +568,16 @@ class TablePreprocessor:
                     f"{what}: has {arr.shape[1]} columns but the preprocessor was fitted on {len(fitted)}; "
                     "pass the same columns in the same order"
                 )
+            if not is_frame and arr.dtype.kind in "biuf" and not self.categorical_columns_:
+                # an all-numeric array is its own numeric block: no copy at all for float64 (it is only read)
+                return np.empty((arr.shape[0], 0), dtype=object), arr.astype(np.float64, copy=False)
             cat = [_categorical_values(arr[:, fitted.index(n)], n, what) for n in self.categorical_columns_]
-            num = [_numeric_values(arr[:, fitted.index(n)], n, what) for n in self.numeric_columns_]
-        n = len(X) if is_frame else np.asarray(X).shape[0]
-        cat_block = np.stack(cat, axis=1) if cat else np.empty((n, 0), dtype=object)
-        num_block = np.stack(num, axis=1) if num else np.empty((n, 0), dtype=np.float64)
+            numeric = ((n, arr[:, fitted.index(n)]) for n in self.numeric_columns_)
+        n_rows = len(X) if is_frame else np.asarray(X).shape[0]
+        cat_block = np.stack(cat, axis=1) if cat else np.empty((n_rows, 0), dtype=object)
+        num_block = np.empty((n_rows, len(self.numeric_columns_)), dtype=np.float64)
+        for j, (name, values) in enumerate(numeric):  # column by column into one block: no list of copies to stack
+            num_block[:, j] = _numeric_values(values, name, what)
         return cat_block, num_block
 
 

@@ -29,7 +29,7 @@ from ..scoring.distribution import DISTRIBUTION_KEY, summarise_scores
 from ..scoring.reconstruction import reconstruction_errors
 from ..training import train
 from ..training.distributed import DistInfo
-from ..training.checkpoint import update_checkpoint
+from ..training.checkpoint import PREPROCESSOR_KEY, update_checkpoint
 
 __all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "write_csv"]
 
@@ -92,7 +92,7 @@ def fit_and_score(
                  # the raw error scale of held-out normals, so that scoring can flag input unlike the training data
                  DISTRIBUTION_KEY: summarise_scores(val_scores, error)}
         if data.preprocessor_state is not None:
-            extra["preprocessor"] = data.preprocessor_state  # `memae score` preprocesses new tables the same way
+            extra[PREPROCESSOR_KEY] = data.preprocessor_state  # `memae score` preprocesses new tables the same way
         update_checkpoint(result.best_path, **extra)
     return RunOutcome(model, metrics, test_scores, val_scores, threshold, result.history, time.perf_counter() - tic)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import DataError, MemAEWarning
 from ..io import write_csv
-from ..training.checkpoint import load_checkpoint, load_model
+from ..training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, load_model
 from .reconstruction import reconstruction_errors
 
 __all__ = ["score_path", "read_inputs", "read_table_for_model"]
@@ -46,7 +46,7 @@ def read_table_for_model(
 ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Read a table to score with a checkpoint, preprocessed exactly as at training time.
 
-    The preprocessor comes from ``state["extra"]["preprocessor"]`` (a :meth:`TablePreprocessor.state_dict`
+    The preprocessor comes from ``state["extra"][PREPROCESSOR_KEY]`` (a :meth:`TablePreprocessor.state_dict`
     or ``KDDPreprocessor.state_dict``).  Without one, every column must already be numeric and is used as is.
     A KDD preprocessor reads ``path`` as a raw KDD Cup 99 file (no header; labels give ``is_anomaly``).
 
@@ -59,7 +59,7 @@ def read_table_for_model(
         The ``label_column`` values (for KDD: ``is_anomaly``), else None.
     """
     from ..data.kdd import KDDPreprocessor, load_kddcup99
-    from ..data.tables import PREPROCESSOR_KEY, TablePreprocessor, check_finite, read_table
+    from ..data.tables import TablePreprocessor, check_finite, read_table
 
     extra = state.get("extra") if isinstance(state, Mapping) else None
     pre_state = (extra or {}).get(PREPROCESSOR_KEY)
@@ -147,7 +147,7 @@ def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, 
     from .stream import CHUNK_ROWS, is_table_path, score_table_stream
 
     state = load_checkpoint(checkpoint)
-    pre_state = state.get("extra", {}).get("preprocessor")
+    pre_state = state.get("extra", {}).get(PREPROCESSOR_KEY)
     kdd = isinstance(pre_state, dict) and pre_state.get("kind") == "KDDPreprocessor"
     if is_table_path(input_path) and not kdd and Path(input_path).is_file():
         return score_table_stream(checkpoint, input_path, out, label_column=label_column, error=error,

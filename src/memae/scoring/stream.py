@@ -96,8 +96,8 @@ class FrameScorer:
 
     def _load(self) -> tuple[Any, Any, str, float | None]:
         if self._loaded is None:
-            from ..data.tables import PREPROCESSOR_KEY, TablePreprocessor
-            from ..training.checkpoint import load_checkpoint, load_model
+            from ..data.tables import TablePreprocessor
+            from ..training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, load_model
 
             state = load_checkpoint(self.checkpoint)
             model = load_model(self.checkpoint, state=state)

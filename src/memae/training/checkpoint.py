@@ -20,9 +20,13 @@ from ..errors import CheckpointError, MemAEError
 from ..io import atomic_path
 from ..version import __version__
 
-__all__ = ["resolve_checkpoint", "save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT"]
+__all__ = ["resolve_checkpoint", "save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT",
+           "PREPROCESSOR_KEY"]
 
 CHECKPOINT_FORMAT = "memae-checkpoint-v1"
+#: Key of the fitted table preprocessing (a ``TablePreprocessor`` / ``KDDPreprocessor`` ``state_dict()``) in a
+#: checkpoint's ``extra`` dict: ``memae score`` preprocesses new tables with it.
+PREPROCESSOR_KEY = "preprocessor"
 
 
 def save_checkpoint(

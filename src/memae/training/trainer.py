@@ -159,9 +159,17 @@ def train(
             train_stats = _train_epoch(objective, optimizer, loader, config, epoch, info, device)
         if config.shrink_warmup_epochs and any(m.shrink_threshold > 0 for m in _memories(model)):
             train_stats["shrink_factor"] = factor
-        val_stats = _validation(model, val_set, config, info, device) if val_set is not None else {"val_loss": math.nan}
+        # One process: the validation pass also gives the per-sample errors that separation reads.  Under DDP each
+        # process validates its shard, in other batches than one process would, and float32 errors depend on the
+        # batch at the last bit: every process scores the whole selection set separately instead (as one process
+        # would), so DDP keeps the same numbers.
+        reuse = select_set is val_set and not info.enabled
+        val_stats, val_errors = {"val_loss": math.nan}, None
+        if val_set is not None:
+            val_stats, val_errors = _validation(model, val_set, config, info, device, per_sample=reuse)
         if select_set is not None:
-            val_stats["separation"] = separation(_errors(model, select_set, config, device), config.select_share)
+            errors = val_errors if reuse else _errors(model, select_set, config, device)
+            val_stats["separation"] = separation(errors, config.select_share)
         monitored = _monitored(config.select, epoch, val_stats, train_stats, val_set is not None)
         record = {"epoch": epoch, **train_stats, **val_stats, "monitor": monitored, "seconds": time.perf_counter() - tic}
         result.history.append(record)
@@ -227,7 +235,8 @@ def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats
 
 @torch.no_grad()
 def _errors(model: nn.Module, data: Dataset, config: TrainConfig, device) -> np.ndarray:
-    """Per-sample reconstruction MSE of ``data`` with the full shrinkage (eval mode), as numpy."""
+    """Per-sample reconstruction MSE of the whole ``data`` with the full shrinkage (eval mode), as float32 numpy, in
+    the batches that :func:`_validation` uses in one process (so both give the same values)."""
     model.eval()
     out = []
     for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
@@ -292,17 +301,28 @@ def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, de
 
 
 @torch.no_grad()
-def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device) -> dict[str, float]:
+def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device, *,
+                per_sample: bool = False) -> tuple[dict[str, float], np.ndarray | None]:
     """Mean reconstruction MSE per sample, each validation sample seen by exactly one process; with a memory also
-    the share of queries whose weights all shrank to zero and the share of slots used (collapse diagnostics)."""
+    the share of queries whose weights all shrank to zero and the share of slots used (collapse diagnostics).
+
+    With ``per_sample`` (one process only), also every sample's reconstruction MSE (float32, in the order of
+    ``val_set``) with the full shrinkage (eval mode), for the selection statistic; else None.
+    """
+    if per_sample and info.enabled:
+        raise ValueError("per-sample validation errors are for one process; under DDP use _errors")
     model.eval()
     subset = Subset(val_set, shard_indices(len(val_set), info))
     total, count, zero_queries, queries = 0.0, 0.0, 0.0, 0.0
     used = None
+    errors: list[Tensor] = []
     for batch in DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers):
         x = _first(batch).to(device)
         reconstruction, weights = model(x)
-        total += ((reconstruction - x) ** 2).flatten(1).mean(1).sum().item()
+        sample_errors = ((reconstruction - x) ** 2).flatten(1).mean(1)
+        total += sample_errors.sum().item()
+        if per_sample:
+            errors.append(sample_errors.cpu())
         count += x.shape[0]
         if weights is not None:
             flat = weights.movedim(1, -1).reshape(-1, weights.shape[1]) > 0  # (Q, N) addressed?
@@ -314,7 +334,9 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
     if used is not None:
         stats["val_zero_queries"] = sums[2] / max(sums[3], 1.0)
         stats["val_used_slots"] = used.float().mean().item()  # this process's share (rank 0 under DDP)
-    return stats
+    if not per_sample:
+        return stats, None
+    return stats, torch.cat(errors).numpy() if errors else np.zeros(0, dtype=np.float32)
 
 
 def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainResult, device) -> int:
