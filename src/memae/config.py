@@ -333,7 +333,7 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
     unknown = sorted(set(values) - set(fields))
     if unknown:
         where = f"in section '{prefix}'" if prefix else "at the top level"
-        moved = [_MOVED_KEYS[k] for k in unknown if (prefix, k) in _MOVED_KEYS]
+        moved = [_MOVED_KEYS[prefix, k] for k in unknown if (prefix, k) in _MOVED_KEYS]
         hint = f" ({', '.join(moved)})" if moved else ""
         raise ConfigError(f"unknown config key(s) {', '.join(unknown)} {where}; valid keys: {', '.join(fields)}{hint}")
     kwargs = {}
