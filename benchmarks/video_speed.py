@@ -34,7 +34,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run from a checkout without installing
 
-from memae.experiments.video import build_video_model, load_video_config  # noqa: E402
+from memae.experiments.video import build_video_model, load_video_config, video_model_options  # noqa: E402
 from memae.experiments.runner import machine_info  # noqa: E402
 
 
@@ -68,10 +68,11 @@ def bench_preset(preset: str, args: argparse.Namespace, device: torch.device) ->
     if args.frame_size:
         overrides.append(f"data.frame_size={list(args.frame_size)}")
     if args.width:
-        overrides.append(f"model.width={args.width}")
+        overrides.append(f"model.options.width={args.width}")
     if args.num_slots:
-        overrides.append(f"model.num_slots={args.num_slots}")
+        overrides.append(f"model.options.num_slots={args.num_slots}")
     config = load_video_config(preset, overrides)
+    options = video_model_options(config)
     h, w = config.data.frame_size
     L = config.data.clip_len
     train_batch = args.train_batch or config.train.batch_size
@@ -83,7 +84,7 @@ def bench_preset(preset: str, args: argparse.Namespace, device: torch.device) ->
     x_infer = torch.rand(args.infer_batch, 1, L, h, w, device=device) * 2 - 1
     x_train = torch.rand(train_batch, 1, L, h, w, device=device) * 2 - 1
     for dtype in args.dtypes:
-        row = {"preset": preset, "frame_size": f"{h}x{w}", "width": config.model.width, "N": config.model.num_slots,
+        row = {"preset": preset, "frame_size": f"{h}x{w}", "width": options["width"], "N": options["num_slots"],
                "dtype": dtype, "infer_batch": args.infer_batch, "train_batch": train_batch}
         with torch.no_grad(), _autocast(device, dtype):
             memae.eval()

@@ -64,7 +64,7 @@ def test_config_file_and_flag_overrides(tmp_path):
     path = tmp_path / "exp.yaml"
     path.write_text("name: exp\nmodel: {architecture: mnist, variant: ae}\ntrain: {epochs: 7}\n")
     config = load_config(path, ["train.epochs=3", "model.options.num_slots=42"])
-    assert config.train.epochs == 3 and config.model.options == {"num_slots": 42}
+    assert config.train.epochs == 3 and config.model.options.given() == {"num_slots": 42}
     assert config.model.architecture == "mnist" and config.train.lr == 1e-4  # paper default kept
 
 
@@ -216,7 +216,7 @@ def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(tmp_p
     (["demo", "--set", "train.epocs=1"], "unknown config key(s) epocs"),
     (["reproduce", "table3", "--data-root", "/nonexistent/kdd"], "/nonexistent/kdd"),
     (["reproduce", "table1", "--dataset", "digits", "--seeds", "a,b"], "--seeds must be comma-separated integers"),
-    (["train", "--set", "score.error=l1"], "score.error must be mse or mae"),
+    (["train", "--set", "score.error=l1"], "score.error must be one of mse, mae"),
 ])
 def test_bad_experiment_input_leaves_no_run_folder(tmp_path, capsys, args, message):
     code, out, err = run_cli([*args, "--out", tmp_path], capsys)

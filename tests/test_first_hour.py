@@ -261,7 +261,7 @@ DIGITS_TRAIN = ["--dataset", "digits", "--architecture", "digits", "--epochs", "
 UNWRITABLE = "/proc/memae-no-such-place/x"  # not creatable, even for root
 
 
-@pytest.mark.parametrize("value,message", [("lots", "whole number"), ("2.5", "whole number")])
+@pytest.mark.parametrize("value,message", [("lots", "must be an integer"), ("2.5", "must be an integer")])
 def test_bad_num_slots_is_one_line(tmp_path, capsys, value, message):
     code, out, err = run_cli(["train", *DIGITS_TRAIN, "--set", f"model.options.num_slots={value}",
                               "--out", tmp_path / "runs"], capsys)

@@ -9,7 +9,8 @@ from memae.memory import DEFAULT_TEMPERATURE
 def _config_file(tmp_path, model=None):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump({"data": {"frame_size": [16, 16], "clip_len": 8},
-                                    "model": {"width": 0.25, "num_slots": 20, **(model or {})}}))
+                                    "model": {"architecture": "video",
+                                              "options": {"width": 0.25, "num_slots": 20, **(model or {})}}}))
     return path
 
 
@@ -17,11 +18,11 @@ def test_cosine_gets_the_memory_modules_default_temperature(tmp_path):
     # Bug fixed: the video config used to pass temperature 1.0 always, so cosine addressing (weights within
     # e^{+-1} of each other) could never pass a 1/N shrink threshold for large N.
     path = _config_file(tmp_path)
-    cosine = load_video_config(path, ["model.similarity=cosine"])
-    assert cosine.model.temperature is None
+    cosine = load_video_config(path, ["model.options.similarity=cosine"])
+    assert cosine.model.options.temperature is None
     assert build_video_model(cosine, "memae").memory.temperature == DEFAULT_TEMPERATURE["cosine"] == 0.1
     assert build_video_model(load_video_config(path), "memae").memory.temperature == 1.0  # dot: as before
-    explicit = load_video_config(path, ["model.similarity=cosine", "model.temperature=0.5"])
+    explicit = load_video_config(path, ["model.options.similarity=cosine", "model.options.temperature=0.5"])
     assert build_video_model(explicit, "memae").memory.temperature == 0.5
 
 

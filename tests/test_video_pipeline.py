@@ -20,8 +20,8 @@ from memae.scoring.video_output import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
 from memae.io import claim
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
+from memae.config import ExperimentConfig
 from memae.experiments.video import (
-    VideoExperimentConfig,
     build_video_model,
     load_video_config,
     split_train_val,
@@ -80,11 +80,12 @@ def tiny_model(clip_len: int = 8, size: int = SIZE, variant: str = "memae", num_
 
 def test_presets_load_and_differ_as_documented():
     paper, cpu = load_video_config("paper"), load_video_config("cpu")
-    assert paper.data.frame_size == [256, 256] and paper.model.num_slots == 2000 and paper.model.width == 1.0
+    assert paper.data.frame_size == [256, 256] and paper.model.options.num_slots == 2000
+    assert paper.model.architecture == "video" and paper.model.options.width == 1.0
     assert paper.train.lr == 1e-4 and paper.train.batch_size == 14 and paper.train.epochs == 100
-    assert paper.model.shrink_threshold == 0.0025 and paper.model.similarity == "dot"
+    assert paper.model.options.shrink_threshold == 0.0025 and paper.model.options.similarity == "dot"
     assert cpu.data.frame_size[0] * cpu.data.frame_size[1] < 256 * 256 and cpu.train.lr > paper.train.lr
-    assert cpu.model.num_slots == 2000 and cpu.data.clip_len == 16
+    assert cpu.model.options.num_slots == 2000 and cpu.data.clip_len == 16
     for config in (paper, cpu):  # both presets build a model whose input round-trips
         model = build_video_model(config, "memae")
         assert model.input_shape == (1, config.data.clip_len, *config.data.frame_size)
@@ -99,8 +100,8 @@ def test_config_errors_name_the_key(tmp_path):
         load_video_config("cpu", ["train.epochs=many"])
     with pytest.raises(UnknownNameError, match="unknown video preset 'gpu'"):
         load_video_config("gpu")
-    assert load_video_config("paper", ["model.shrink_threshold=5/N"]).model.shrink_threshold == "5/N"
-    assert isinstance(load_video_config("cpu"), VideoExperimentConfig)
+    assert load_video_config("paper", ["model.options.shrink_threshold=5/N"]).model.options.shrink_threshold == "5/N"
+    assert isinstance(load_video_config("cpu"), ExperimentConfig)
 
 
 def test_validation_split_takes_the_end_of_each_training_video():
@@ -365,7 +366,7 @@ def test_fig7_quick_varies_the_memory_size(bench, tmp_path):
     out = tmp_path / "runs"
     assert memae_main(["reproduce", "fig7", "--data-root", str(bench), "--preset", "cpu", "--quick", "--device", "cpu",
                        "--out", str(out), "--set", f"data.cache_dir={tmp_path / 'cache'}", "--set", "data.clip_len=8",
-                       "--set", "fig7_num_slots=[20, 50]", "--set", "train.progress=false"]) == 0
+                       "--set", "reproduce.fig7_num_slots=[20, 50]", "--set", "train.progress=false"]) == 0
     (run_dir,) = out.iterdir()
     rows = list(csv.DictReader(open(run_dir / "results.csv")))
     assert [(r["method"], int(r["num_slots"])) for r in rows] == [("memae", 20), ("memae", 50)]
@@ -397,8 +398,8 @@ def test_claim_is_exclusive_and_takes_over_a_dead_process_lock(tmp_path):
 def test_train_video_preset_then_evaluate(bench, tmp_path, capsys):
     out, cache = tmp_path / "runs", tmp_path / "cache"
     preset = REPO / "src" / "memae" / "experiments" / "configs" / "video_cpu.yaml"
-    small = ["data.clip_len=8", "data.frame_size=[32, 32]", "data.max_train_clips=48", "model.width=0.25",
-             "model.num_slots=100", "train.batch_size=8", "train.progress=false", f"data.cache_dir={cache}"]
+    small = ["data.clip_len=8", "data.frame_size=[32, 32]", "data.max_train_clips=48", "model.options.width=0.25",
+             "model.options.num_slots=100", "train.batch_size=8", "train.progress=false", f"data.cache_dir={cache}"]
     argv = ["train", "--config", str(preset), "--epochs", "1", "--data-root", str(bench), "--device", "cpu",
             "--out", str(out)] + [a for item in small for a in ("--set", item)]
     assert memae_main(argv) == 0

@@ -3,6 +3,11 @@
 Unknown keys and values of the wrong type are errors that name the key.  The resolved config is saved next to the
 results (``config.yaml``) and inside every checkpoint.
 
+One schema serves images, tables and video (``memae reproduce table2`` and ``memae train --config video_cpu``
+read the same sections; video adds the ``data`` fields of clips and frames, the ``score`` fields of frame scoring
+and the ``reproduce`` section).  Every default is stated once, here or, for model options left at None, by the
+architecture in :mod:`memae.models.registry`.
+
 Example YAML::
 
     name: mnist-memae
@@ -10,6 +15,9 @@ Example YAML::
     data: {dataset: mnist, root: ../shared/datasets/mnist, normal_class: 0}
     train: {epochs: 30, batch_size: 64, lr: 0.0001, seed: 0}
     score: {error: mse}
+
+Configs written before the video settings joined this schema (run folders and checkpoints of ``memae reproduce
+table2`` and video ``memae train``) are read through :func:`upgrade_config_dict`.
 """
 
 from __future__ import annotations
@@ -31,8 +39,9 @@ from .errors import ConfigError
 from .io import write_text
 
 __all__ = [
-    "TrainConfig", "SELECT_CRITERIA", "ModelSection", "DataSection", "ScoreSection", "ExperimentConfig",
-    "load_config", "config_from_dict", "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
+    "TrainConfig", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "ModelOptions", "ModelSection", "DataSection",
+    "ScoreSection", "ReproduceSection", "ExperimentConfig", "load_config", "config_from_dict", "upgrade_config_dict",
+    "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
 ]
 
 
@@ -40,6 +49,11 @@ __all__ = [
 # (the authors' rule); last: the last epoch; separation: label-free, highest standardised gap between the mean log
 # score of the top `select_share` of the selection data and that of the rest (see memae.training.selection).
 SELECT_CRITERIA = ("val_loss", "last", "separation")
+# Per-sample reconstruction error: mse (the paper's squared error) | mae (the authors' video code).
+SCORE_ERRORS = ("mse", "mae")
+# How a video clip's score becomes frame scores: center = the clip's middle frame (the authors' code), mean = every
+# frame of the clip (scoring.video implements both).
+SCORE_MODES = ("center", "mean")
 
 
 @dataclass
@@ -93,10 +107,61 @@ class TrainConfig:
 
 
 @dataclass
+class ModelOptions:
+    """The options :func:`memae.models.build_model` accepts, one field each; None = the architecture's default.
+
+    The model registry reads its option list from this class, so an option is named in one place.  Values are
+    checked for type here; names that depend on the architecture (activation, padding) are checked by
+    :func:`memae.models.check_model_config` when an experiment loads its config.
+    """
+
+    num_slots: int | None = None  # N, memory slots
+    shrink_threshold: float | str | None = None  # lambda: a number or "k/N"
+    similarity: str | None = None  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
+    temperature: float | None = None  # None: the memory module's default for the similarity (1.0 dot, 0.1 cosine)
+    entropy_weight: float | None = None  # alpha of eq. 10 (memae, memae-noshrink)
+    latent_l1_weight: float | None = None  # ae-l1 only
+    flatten_latent: bool | None = None  # images: one memory query per image (the paper's) or one per position
+    in_channels: int | None = None
+    input_size: list[int] | None = None  # conv: [H, W] or [T, H, W]; video takes it from data.clip_len/frame_size
+    width: float | None = None  # conv: multiplies the hidden channel counts (the memory dim follows the last)
+    in_features: int | None = None  # mlp input width (None: the data's)
+    hidden: list[int] | None = None  # mlp widths after the input, the code last
+    activation: str | None = None  # relu | leaky_relu | tanh
+    padding: str | None = None  # conv: same | valid
+    code_dim: int | None = None  # conv: a fully connected bottleneck of this many numbers after the trunk
+
+    def given(self) -> dict[str, Any]:
+        """The options this config sets (not None): the keyword arguments for ``build_model``."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
+
+    def validate(self) -> None:
+        for name in ("num_slots", "in_channels", "in_features", "code_dim"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"model.options.{name} must be >= 1, got {value}")
+        for name in ("input_size", "hidden"):
+            value = getattr(self, name)
+            if value is not None and (not value or min(value) < 1):
+                raise ConfigError(f"model.options.{name} must be a list of positive integers, got {value}")
+        for name in ("width", "temperature"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ConfigError(f"model.options.{name} must be > 0, got {value}")
+        for name in ("entropy_weight", "latent_l1_weight"):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ConfigError(f"model.options.{name} must be >= 0, got {value}")
+
+
+@dataclass
 class ModelSection:
-    architecture: str = "digits"
-    variant: str = "memae"
-    options: dict[str, Any] = field(default_factory=dict)  # build_model overrides, e.g. num_slots, shrink_threshold
+    architecture: str = "digits"  # see memae.models.list_architectures; `memae train` picks one from the data if unset
+    variant: str = "memae"  # ae | ae-l1 | memae-nonspar | memae-noshrink | memae-noentropy | memae
+    options: ModelOptions = field(default_factory=ModelOptions)
+
+    def validate(self) -> None:
+        self.options.validate()
 
 
 @dataclass
@@ -110,6 +175,19 @@ class DataSection:
     label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
+    # Video benchmarks (ped1 | ped2 | avenue | shanghaitech): 16-frame grey clips in [-1, 1].  For video,
+    # val_fraction is the last share of every *training* video (at least one clip), held out for best-epoch selection.
+    labels: str | None = None  # ground truth: None = the benchmark's default; avenue: volLabel | mnad; or a file
+    frame_size: list[int] = field(default_factory=lambda: [256, 256])  # [h, w] the frames are resized to (paper)
+    clip_len: int = 16
+    train_stride: int = 1  # step between training clip starts (2 = every other clip)
+    val_stride: int = 1
+    test_stride: int = 1  # 1 scores every frame (center mode)
+    max_train_clips: int = 0  # > 0: keep this many training clips, evenly spaced (0 = all)
+    resample: str = "bilinear"  # bilinear | area (Pillow)
+    cache_dir: str | None = None  # decoded-frame cache; None = $XDG_CACHE_HOME/memae/frames or ~/.cache/memae/frames
+    max_train_videos: int = 0  # > 0: only the first k training videos (smoke runs)
+    max_test_videos: int = 0  # > 0: only the first k test videos (smoke runs)
 
     def validate(self) -> None:
         if not 0 < self.anomaly_fraction < 1:
@@ -118,21 +196,48 @@ class DataSection:
             raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.protocol not in ("paper", "dagmm-code"):
             raise ConfigError(f"data.protocol must be paper or dagmm-code, got {self.protocol!r}")
+        if len(self.frame_size) != 2 or min(self.frame_size) < 1:
+            raise ConfigError(f"data.frame_size must be [height, width], got {self.frame_size}")
+        for key in ("clip_len", "train_stride", "val_stride", "test_stride"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"data.{key} must be >= 1, got {getattr(self, key)}")
+        for key in ("max_train_clips", "max_train_videos", "max_test_videos"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"data.{key} must be >= 0 (0 = all), got {getattr(self, key)}")
 
 
 @dataclass
 class ScoreSection:
-    error: str = "mse"  # mse (paper) | mae (authors' video code)
-    batch_size: int = 256
+    error: str = "mse"  # mse (paper) | mae (authors' video code); video: the error of models with a memory
+    batch_size: int = 256  # samples (video: clips) per model call
     contamination: float = 0.1  # share of training-normal scores above the stored threshold (for predicted labels)
+    # Video models without a memory (ae, ae-l1): the authors score their AE by squared error (on [0, 1] frames; a
+    # range change is a constant factor that per-video min-max cancels, so mse on [-1, 1] ranks frames the same way).
+    ae_error: str = "mse"
+    mode: str = "center"  # video: see SCORE_MODES
 
     def validate(self) -> None:
-        if self.error not in ("mse", "mae"):
-            raise ConfigError(f"score.error must be mse or mae, got {self.error!r}")
+        for key in ("error", "ae_error"):
+            if getattr(self, key) not in SCORE_ERRORS:
+                raise ConfigError(f"score.{key} must be one of {', '.join(SCORE_ERRORS)}, got {getattr(self, key)!r}")
+        if self.mode not in SCORE_MODES:
+            raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.mode!r}")
         if not 0 < self.contamination <= 0.5:
             raise ConfigError(f"score.contamination must be in (0, 0.5], got {self.contamination}")
         if self.batch_size < 1:
             raise ConfigError(f"score.batch_size must be >= 1, got {self.batch_size}")
+
+
+@dataclass
+class ReproduceSection:
+    """Settings only ``memae reproduce`` reads (the video experiments); ``memae train`` ignores them."""
+
+    preset: str | None = None  # the preset (name or file) the run was made from: names the run folder and results.md
+    fig7_num_slots: list[int] = field(default_factory=lambda: [100, 500, 1000, 2000, 3000])  # Figure 7's memory sizes
+
+    def validate(self) -> None:
+        if not self.fig7_num_slots or min(self.fig7_num_slots) < 1:
+            raise ConfigError(f"reproduce.fig7_num_slots must be positive integers, got {self.fig7_num_slots}")
 
 
 @dataclass
@@ -143,9 +248,18 @@ class ExperimentConfig:
     data: DataSection = field(default_factory=DataSection)
     train: TrainConfig = field(default_factory=TrainConfig)
     score: ScoreSection = field(default_factory=ScoreSection)
+    reproduce: ReproduceSection = field(default_factory=ReproduceSection)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def validate(self) -> None:
+        """Check every section's values (types were checked when the config was built)."""
+        self.model.validate()
+        self.data.validate()
+        self.train.validate()
+        self.score.validate()
+        self.reproduce.validate()
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
@@ -201,6 +315,14 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
+# Keys of the old video layout, for the hint in an unknown-key error (its files are translated, flags are not).
+_MOVED_KEYS = {
+    ("", "fig7_num_slots"): "fig7_num_slots is now reproduce.fig7_num_slots",
+    **{("model", k): f"{k} is now model.options.{k}" for k in (
+        "width", "num_slots", "shrink_threshold", "similarity", "temperature", "entropy_weight", "latent_l1_weight")},
+}
+
+
 def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
     """An instance of the config dataclass ``cls`` from a mapping, checking every key and type (``prefix`` names
     the section in error messages)."""
@@ -211,7 +333,9 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
     unknown = sorted(set(values) - set(fields))
     if unknown:
         where = f"in section '{prefix}'" if prefix else "at the top level"
-        raise ConfigError(f"unknown config key(s) {', '.join(unknown)} {where}; valid keys: {', '.join(fields)}")
+        moved = [_MOVED_KEYS[prefix, k] for k in unknown if (prefix, k) in _MOVED_KEYS]
+        hint = f" ({', '.join(moved)})" if moved else ""
+        raise ConfigError(f"unknown config key(s) {', '.join(unknown)} {where}; valid keys: {', '.join(fields)}{hint}")
     kwargs = {}
     for name, value in values.items():
         key = f"{prefix}.{name}" if prefix else name
@@ -224,12 +348,40 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
 
 
 def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
-    """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts."""
-    config = build_dataclass(ExperimentConfig, values or {}, "")
-    config.data.validate()
-    config.train.validate()
-    config.score.validate()
+    """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts.
+
+    A config in the layout of older video runs is translated first (:func:`upgrade_config_dict`)."""
+    config = build_dataclass(ExperimentConfig, upgrade_config_dict(values or {}), "")
+    config.validate()
     return config
+
+
+# The model settings of the old video layout, which are build_model options in this one.
+_OLD_VIDEO_MODEL_KEYS = tuple(k for section, k in _MOVED_KEYS if section == "model")
+
+
+def upgrade_config_dict(values: dict[str, Any]) -> dict[str, Any]:
+    """A config mapping in the current layout; the layout of older video runs is translated, any other is returned
+    unchanged.
+
+    Run folders and checkpoints of ``memae reproduce table2|table4|fig7`` and video ``memae train`` written before
+    the video settings joined :class:`ExperimentConfig` store ``preset`` and ``fig7_num_slots`` at the top level and
+    ``model: {variant, width, num_slots, ...}`` without architecture and options.  They become
+    ``reproduce: {preset, fig7_num_slots}`` and ``model: {architecture: video, variant, options: {width, ...}}``;
+    every value is kept as it was, so a resumed or reused run trains and scores exactly as before.  (Image and table
+    configs have not changed layout: their ``model.options`` keys are the typed options' names.)
+    """
+    if not isinstance(values, dict) or "preset" not in values:  # only the old video layout had a top-level preset
+        return values
+    new = {k: v for k, v in values.items() if k not in ("preset", "fig7_num_slots")}
+    reproduce = {"preset": values["preset"]}
+    if "fig7_num_slots" in values:
+        reproduce["fig7_num_slots"] = values["fig7_num_slots"]
+    new["reproduce"] = {**reproduce, **(values.get("reproduce") or {})}
+    model = dict(values.get("model") or {})
+    options = {k: model.pop(k) for k in _OLD_VIDEO_MODEL_KEYS if k in model}
+    new["model"] = {"architecture": "video", **model, "options": {**options, **(model.get("options") or {})}}
+    return new
 
 
 def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -271,7 +423,7 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
     """Read a YAML config (or start from the defaults), apply overrides, validate every key."""
-    values = read_yaml(path) if path is not None else {}
+    values = upgrade_config_dict(read_yaml(path)) if path is not None else {}  # overrides use the current layout
     return config_from_dict(apply_overrides(values, overrides or []))
 
 

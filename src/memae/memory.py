@@ -12,9 +12,10 @@ from torch import Tensor, nn
 from . import functional as MF
 from .errors import ConfigError, DataError
 
-__all__ = ["MemoryModule", "MemoryOutput", "resolve_shrink_threshold"]
+__all__ = ["MemoryModule", "MemoryOutput", "resolve_shrink_threshold", "DEFAULT_TEMPERATURE", "DEFAULT_SHRINK_THRESHOLD"]
 
 DEFAULT_TEMPERATURE = {"dot": 1.0, "cosine": 0.1}
+DEFAULT_SHRINK_THRESHOLD = 0.0025  # lambda of the authors' code for N = 2000 (the paper's video setting)
 
 
 class MemoryOutput(NamedTuple):
@@ -92,7 +93,7 @@ class MemoryModule(nn.Module):
         self,
         num_slots: int,
         dim: int,
-        shrink_threshold: float | str = 0.0025,
+        shrink_threshold: float | str = DEFAULT_SHRINK_THRESHOLD,
         similarity: str = "dot",
         temperature: float | None = None,
         eps: float = 1e-12,

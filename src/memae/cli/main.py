@@ -101,14 +101,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(args.config, _overrides(args))
         if args.anomaly_label is not None:
             _set_anomaly_label(config, args.anomaly_label)
-    from .checks import check_model_options, check_output_dir
+    from ..models import check_model_section
+    from .checks import check_output_dir
 
+    check_model_section(config.model)  # names and option values, before any data is read or a run folder made
     if not args.resume and args.architecture is None and not _sets_architecture(args):
         from ..data.experiment import AUTO_ARCHITECTURE
 
         config.model.architecture = AUTO_ARCHITECTURE  # chosen from the data once it is read (not always digits)
-
-    check_model_options(config.model.options)  # before any data is read or a run folder made
     if config.data.root is not None and not Path(config.data.root).is_absolute():
         # stored resolved: evaluate and --resume from another folder must find the same data
         config.data.root = str(Path(config.data.root).resolve())

@@ -15,6 +15,7 @@ import torch
 
 from ..config import ExperimentConfig, load_config, save_config
 from ..data.experiment import build_experiment_data
+from ..models import check_model_section
 from ..reporting import markdown_table, plot_reconstructions, plot_roc_curves, write_markdown
 from .runner import fit_and_score, provenance, with_overrides, write_csv
 
@@ -35,6 +36,7 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
     from tqdm.auto import tqdm
 
     base = load_config(CONFIG, overrides)
+    check_model_section(base.model)  # a bad option name fails now, not after the data is read
     if epochs is not None:
         base.train.epochs = epochs
     classes = list(range(10)) if classes is None else classes

@@ -47,7 +47,7 @@ class RunOutcome:
 
 def model_for_data(config: ExperimentConfig, data: ExperimentData) -> MemAE:
     """Build the configured model, filling in the input width of table models from the data."""
-    options = dict(config.model.options)
+    options = config.model.options.given()
     arch = ARCHITECTURES.get(config.model.architecture)
     if arch is not None and arch.kind == "mlp" and "in_features" not in options and len(data.input_shape) == 1:
         options["in_features"] = data.input_shape[0]

@@ -24,6 +24,7 @@ from ..data.experiment import build_experiment_data
 from ..errors import ConfigError
 from ..functional import addressing_stats
 from ..io import write_json
+from ..models import check_model_section
 from ..reporting import markdown_table, mean_std, plot_image_grid, plot_reconstructions, plot_roc_curves, write_markdown
 from ..scoring.metrics import roc_auc
 from ..scoring.reconstruction import combined_scores, memory_distances
@@ -68,6 +69,7 @@ def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DE
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table1; choose from {', '.join(NAMES)}")
     store = store or RunStore(run_dir, "table1")
     base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *(overrides or [])])
+    check_model_section(base.model)  # a bad option name fails now, not after the data is read
     base.data.root = data_root
     if epochs is not None:
         base.train.epochs = epochs
@@ -130,7 +132,7 @@ def _scores(method: str, config, data, seed: int, epochs: int | None):
         params["epochs"] = epochs
     if method in ("vae", "dsebm"):
         params["architecture"] = config.model.architecture
-        shared = {k: v for k, v in config.model.options.items() if k in SHARED_MODEL_OPTIONS}
+        shared = {k: v for k, v in config.model.options.given().items() if k in SHARED_MODEL_OPTIONS}
         params["model_options"] = shared or None
     detector = make_baseline(method, random_state=seed, **params)
     return detector.fit(data.train, X_val=data.val).decision_function(data.test), None
@@ -170,7 +172,7 @@ def _setting(config) -> str:
     """One line naming the network and its code size: AE, VAE, DSEBM and every MemAE variant share it."""
     from ..models import build_model
 
-    options = dict(config.model.options)
+    options = config.model.options.given()
     probe = build_model(config.model.architecture, "ae", **options).eval()
     code = probe.encode(torch.zeros(1, *probe.input_shape)).numel() if probe.input_shape else "?"
     return (f"network `{config.model.architecture}` with options `{options}`: a {code}-number code, the same for AE, "

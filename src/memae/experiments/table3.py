@@ -26,6 +26,7 @@ from ..config import fresh_run_dir, load_config, parse_int_list, save_config
 from ..data.experiment import kdd_experiment_data
 from ..errors import ConfigError
 from ..io import write_json
+from ..models import check_model_section
 from ..reporting import markdown_table, mean_std, write_markdown
 from ..scoring.metrics import roc_auc, threshold_metrics, top_fraction_threshold
 from .demo import SMOKE_NOTE
@@ -58,6 +59,7 @@ def run_table3(data_root: str, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=
     from ..data.kdd import load_kddcup99
 
     base = load_config(CONFIG, overrides)
+    check_model_section(base.model)  # a bad option name fails now, not after the data is read
     base.data.root = data_root
     if epochs is not None:
         base.train.epochs = epochs

@@ -17,8 +17,11 @@ frame-level metrics:
   ``fig6_reconstructions.png`` (AE vs MemAE) and ``fig7_memory_size.png``.
 * ``--resume RUN_DIR`` skips finished methods and continues the unfinished one from its ``last.pt``.
 
-Presets are YAML files next to this module (``configs/video_paper.yaml``, ``configs/video_cpu.yaml``); the
-``--set section.key=value`` flags override any key.
+Presets are ordinary experiment configs (:class:`memae.config.ExperimentConfig`, architecture ``video``) next to
+this module (``configs/video_paper.yaml``, ``configs/video_cpu.yaml``); the ``--set section.key=value`` flags
+override any key, e.g. ``--set model.options.width=0.5`` or ``--set reproduce.fig7_num_slots=[500,2000]``.  Run
+folders of older versions (another config layout) resume and are reused as they are
+(:func:`memae.config.upgrade_config_dict`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import shlex
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+import types
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,15 +44,23 @@ import torch
 import yaml
 from torch.utils.data import Dataset, Subset
 
-from ..config import apply_overrides, build_dataclass, new_run_dir, read_yaml
+from ..config import (
+    DataSection,
+    ExperimentConfig,
+    apply_overrides,
+    config_from_dict,
+    load_config,
+    new_run_dir,
+    upgrade_config_dict,
+)
 from ..data.benchmarks import load_benchmark
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import claim, write_json, write_text
 from ..memory import DEFAULT_TEMPERATURE
-from ..models import VARIANTS, MemAE, build_model
+from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
-from ..scoring.video import SCORE_MODES, evaluate_frames, regularity
+from ..scoring.video import evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
 from ..training import TrainConfig, load_checkpoint, resolve_device, train
 from .runner import git_commit, machine_info, write_csv
@@ -57,9 +69,8 @@ if TYPE_CHECKING:
     from . import ReproduceOptions
 
 __all__ = [
-    "VideoDataConfig", "VideoModelConfig", "VideoScoreConfig", "VideoExperimentConfig", "VideoData", "Unit",
-    "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config", "video_config_from_dict",
-    "build_video_data",
+    "VideoData", "Unit", "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config",
+    "video_config_from_dict", "check_video_config", "video_model_options", "build_video_data",
     "build_video_model", "read_test_videos", "score_test_videos", "unit_error", "run_unit", "main",
 ]
 
@@ -91,8 +102,8 @@ PAPER_OTHERS = {  # rows of the paper's Table 2 that memae does not run (Ped2 / 
 # --quick: a smoke run that finishes in about a minute on 2 CPU cores (not a result).
 QUICK: dict[str, Any] = {
     "data.frame_size": [32, 32], "data.max_train_videos": 2, "data.max_test_videos": 2,
-    "data.max_train_clips": 64, "model.width": 0.25, "train.epochs": 1, "train.batch_size": 4,
-    "score.batch_size": 8, "fig7_num_slots": [100, 1000],
+    "data.max_train_clips": 64, "model.options.width": 0.25, "train.epochs": 1, "train.batch_size": 4,
+    "score.batch_size": 8, "reproduce.fig7_num_slots": [100, 1000],
 }
 
 
@@ -101,83 +112,20 @@ QUICK: dict[str, Any] = {
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class VideoDataConfig:
-    dataset: str = "ped2"  # ped1 | ped2 | avenue | shanghaitech
-    root: str | None = None  # dataset folder (never downloaded); --data-root sets it
-    labels: str | None = None  # ground truth: None = the benchmark's default; avenue: volLabel | mnad; or a file
-    frame_size: list[int] = field(default_factory=lambda: [256, 256])  # [h, w] the frames are resized to
-    clip_len: int = 16
-    train_stride: int = 1  # step between training clip starts (2 = every other clip)
-    val_stride: int = 1
-    test_stride: int = 1  # 1 scores every frame (center mode)
-    max_train_clips: int = 0  # > 0: keep this many training clips, evenly spaced (0 = all)
-    val_fraction: float = 0.1  # the last 10 % of every training video (at least one clip) is held out
-    resample: str = "bilinear"  # bilinear | area (Pillow)
-    cache_dir: str | None = None  # decoded-frame cache; None = $XDG_CACHE_HOME/memae/frames or ~/.cache/memae/frames
-    max_train_videos: int = 0  # > 0: only the first k training videos (smoke runs)
-    max_test_videos: int = 0  # > 0: only the first k test videos (smoke runs)
+def check_video_config(config: ExperimentConfig) -> ExperimentConfig:
+    """Check what only the video experiments require of a config (the rest was checked when it was built)."""
+    if config.model.architecture != "video":
+        raise ConfigError(f"a video experiment trains the video network: model.architecture must be video, "
+                          f"not {config.model.architecture!r}")
+    check_model_section(config.model)
+    for key in ("input_size", "in_channels"):  # the clips decide them: data.clip_len x data.frame_size, grey
+        if getattr(config.model.options, key) is not None:
+            raise ConfigError(f"model.options.{key} is set by the video data (data.clip_len, data.frame_size; grey "
+                              f"frames); remove it")
+    return config
 
 
-@dataclass
-class VideoModelConfig:
-    variant: str = "memae"  # the model 'memae train' trains (reproduce trains its table's methods instead)
-    width: float = 1.0  # multiplies the channel counts 96-128-256-256 (the memory dim follows the last one)
-    num_slots: int = 2000  # N
-    shrink_threshold: float | str = 0.0025  # lambda: a number or "k/N"
-    similarity: str = "dot"  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
-    temperature: float | None = None  # None: MemoryModule's default for the similarity (1.0 dot, 0.1 cosine)
-    entropy_weight: float = 0.0002  # alpha of eq. 10 (memae, memae-noshrink)
-    latent_l1_weight: float = 0.0002  # ae-l1 only
-
-
-@dataclass
-class VideoScoreConfig:
-    error: str = "mae"  # models with a memory. mae: the authors' code | mse: the paper's eq. 11
-    # Models without a memory (ae, ae-l1): the authors score their AE by squared error (on [0, 1] frames; a range
-    # change is a constant factor that per-video min-max cancels, so mse on [-1, 1] ranks frames the same way).
-    ae_error: str = "mse"
-    mode: str = "center"  # center: the clip's 9th frame (authors) | mean: every frame of the clip
-    batch_size: int = 8  # clips per model call when scoring
-
-
-@dataclass
-class VideoExperimentConfig:
-    name: str = "video"
-    preset: str = "paper"
-    data: VideoDataConfig = field(default_factory=VideoDataConfig)
-    model: VideoModelConfig = field(default_factory=VideoModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    score: VideoScoreConfig = field(default_factory=VideoScoreConfig)
-    fig7_num_slots: list[int] = field(default_factory=lambda: [100, 500, 1000, 2000, 3000])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def validate(self) -> None:
-        d = self.data
-        if len(d.frame_size) != 2 or min(d.frame_size) < 1:
-            raise ConfigError(f"data.frame_size must be [height, width], got {d.frame_size}")
-        for key in ("clip_len", "train_stride", "val_stride", "test_stride"):
-            if getattr(d, key) < 1:
-                raise ConfigError(f"data.{key} must be >= 1, got {getattr(d, key)}")
-        if not 0.0 <= d.val_fraction < 1.0:
-            raise ConfigError(f"data.val_fraction must lie in [0, 1), got {d.val_fraction}")
-        for key in ("error", "ae_error"):
-            if getattr(self.score, key) not in ERRORS:
-                raise ConfigError(f"score.{key} must be one of {', '.join(ERRORS)}, got {getattr(self.score, key)!r}")
-        if self.score.mode not in SCORE_MODES:
-            raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.score.mode!r}")
-        if self.score.batch_size < 1:
-            raise ConfigError(f"score.batch_size must be >= 1, got {self.score.batch_size}")
-        if self.model.variant not in VARIANTS:
-            raise UnknownNameError(f"model.variant must be one of {', '.join(VARIANTS)}, got {self.model.variant!r}")
-        if not self.fig7_num_slots or min(self.fig7_num_slots) < 1:
-            raise ConfigError(f"fig7_num_slots must be positive integers, got {self.fig7_num_slots}")
-        self.train.validate()
-
-
-def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> VideoExperimentConfig:
+def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> ExperimentConfig:
     """Load a preset (``"paper"``, ``"cpu"``) or a YAML file, apply ``section.key=value`` overrides, check every key.
 
     Raises
@@ -188,17 +136,19 @@ def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[
     path = PRESETS.get(str(preset)) or Path(preset)
     if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
         raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
-    values = apply_overrides(read_yaml(Path(path)), overrides or [])
-    config = build_dataclass(VideoExperimentConfig, values, "")
-    config.validate()
-    return config
+    return check_video_config(load_config(path, overrides))
 
 
-def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> VideoExperimentConfig:
-    """A checked config from a mapping (a checkpoint's ``config``), after ``section.key=value`` overrides."""
-    config = build_dataclass(VideoExperimentConfig, apply_overrides(values, overrides or []), "")
-    config.validate()
-    return config
+def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> ExperimentConfig:
+    """A checked config from a mapping (a checkpoint's ``config``, in either layout), after ``section.key=value``
+    overrides."""
+    return check_video_config(config_from_dict(apply_overrides(upgrade_config_dict(values), overrides or [])))
+
+
+def video_model_options(config: ExperimentConfig) -> dict[str, Any]:
+    """The model options a video run uses: the config's, and the architecture's defaults for those it leaves
+    unset (what results.md reports and ``--reuse`` compares)."""
+    return {**option_defaults("video"), **config.model.options.given()}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -238,18 +188,18 @@ def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tu
     return video[: n - n_val], video[n - n_val :]
 
 
-def _test_part(bench: VideoBenchmark, d: VideoDataConfig) -> tuple[list[Any], list[np.ndarray]]:
+def _test_part(bench: VideoBenchmark, d: DataSection) -> tuple[list[Any], list[np.ndarray]]:
     """The test videos a config uses (``data.max_test_videos``) and their frame labels."""
     sources = bench.test[: d.max_test_videos or None]
     return sources, bench.test_labels[: len(sources)]
 
 
-def _size_and_cache(d: VideoDataConfig) -> tuple[tuple[int, int], Path]:
+def _size_and_cache(d: DataSection) -> tuple[tuple[int, int], Path]:
     size = (int(d.frame_size[0]), int(d.frame_size[1]))
     return size, (Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir())
 
 
-def read_test_videos(config: VideoExperimentConfig, log=print) -> VideoData:
+def read_test_videos(config: ExperimentConfig, log=print) -> VideoData:
     """Only the test part of :func:`build_video_data` (the same videos, frames and labels): what ``memae evaluate``
     reads to score a trained video model.  ``train`` is an empty list and ``val`` None."""
     d = config.data
@@ -270,7 +220,7 @@ def read_test_videos(config: VideoExperimentConfig, log=print) -> VideoData:
                      [np.asarray(y, dtype=bool) for y in test_labels], info)
 
 
-def build_video_data(config: VideoExperimentConfig, log=print) -> VideoData:
+def build_video_data(config: ExperimentConfig, log=print) -> VideoData:
     """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets."""
     d = config.data
     if not d.root:
@@ -341,22 +291,23 @@ class Unit:
         return LABELS.get(self.method, self.method) + (f" (N={self.num_slots})" if self.num_slots is not None else "")
 
 
-def build_video_model(config: VideoExperimentConfig, variant: str, num_slots: int | None = None) -> MemAE:
-    """The paper's video network in ``variant`` with the config's frame size, width and memory options."""
-    m, d = config.model, config.data
-    return build_model(
-        "video", variant, input_size=(d.clip_len, int(d.frame_size[0]), int(d.frame_size[1])), width=m.width,
-        num_slots=int(num_slots or m.num_slots), shrink_threshold=m.shrink_threshold, similarity=m.similarity,
-        temperature=m.temperature, entropy_weight=m.entropy_weight, latent_l1_weight=m.latent_l1_weight,
-    )
+def build_video_model(config: ExperimentConfig, variant: str, num_slots: int | None = None) -> MemAE:
+    """The paper's video network in ``variant`` with the config's frame size, width and memory options
+    (``num_slots``: Figure 7's memory size instead of the config's)."""
+    d = config.data
+    options = config.model.options.given()
+    options["input_size"] = (d.clip_len, int(d.frame_size[0]), int(d.frame_size[1]))
+    if num_slots:
+        options["num_slots"] = int(num_slots)
+    return build_model("video", variant, **options)
 
 
-def unit_error(config: VideoExperimentConfig, method: str) -> str:
+def unit_error(config: ExperimentConfig, method: str) -> str:
     """The per-clip error a method is scored by: ``score.error`` with a memory, ``score.ae_error`` without."""
     return config.score.error if VARIANTS[method][0] else config.score.ae_error
 
 
-def score_test_videos(model: MemAE, config: VideoExperimentConfig, data: VideoData, error: str,
+def score_test_videos(model: MemAE, config: ExperimentConfig, data: VideoData, error: str,
                       device: torch.device | str | None = None) -> list[np.ndarray]:
     """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size."""
     per_video = []
@@ -368,7 +319,7 @@ def score_test_videos(model: MemAE, config: VideoExperimentConfig, data: VideoDa
     return per_video
 
 
-def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
+def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
     Returns the unit's record (also written to ``unit_dir/metrics.json``, whose presence marks the unit done).
@@ -400,7 +351,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
     per_video, metrics = by_error[error]["per_video"], by_error[error]["metrics"]
     record = {
         "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
-        "num_slots": unit.num_slots or (config.model.num_slots if VARIANTS[unit.method][0] else None),
+        "num_slots": unit.num_slots or (video_model_options(config)["num_slots"] if VARIANTS[unit.method][0] else None),
         "error": error, "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"],
         "ap": metrics["ap"],
         **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("auc", "mean_video_auc")},
@@ -425,7 +376,7 @@ def run_unit(config: VideoExperimentConfig, data: VideoData, unit: Unit, unit_di
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _store_validation_errors(model: MemAE, data: VideoData, config: VideoExperimentConfig, unit_dir: Path,
+def _store_validation_errors(model: MemAE, data: VideoData, config: ExperimentConfig, unit_dir: Path,
                              device: torch.device) -> None:
     """After training: the best weights' clip errors on the validation clips go into ``best.pt``, so that
     ``memae score-video`` can tell a video unlike the training data (a clip's error is its centre frame's score)."""
@@ -465,19 +416,19 @@ class _Log:
         tqdm.write(line, file=sys.stderr)
 
 
-# do not change results (reproduce trains its table's methods, whatever model.variant says)
+# do not change results (reproduce trains its table's methods, whatever model.variant says; the reproduce section
+# names the preset and Figure 7's memory sizes, which are part of each unit's key)
 NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size", "model.variant"}
+NOT_RESULT_SECTIONS = ("reproduce",)
 
 
-def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, units: list[Unit], log) -> None:
+def _reuse_units(source: Path, run_dir: Path, config: ExperimentConfig, units: list[Unit], log) -> None:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = _comparable(load_video_config(source / "config.yaml"))
+    theirs = _comparable(load_video_config(source / "config.yaml"))  # an older run's layout is translated
     ours = _comparable(config)
-    differ = sorted(f"{section}.{key}" for section, values in ours.items() if isinstance(values, dict)
-                    for key, value in values.items()
-                    if theirs.get(section, {}).get(key) != value and f"{section}.{key}" not in NOT_RESULT_KEYS)
+    differ = sorted(key for key, value in ours.items() if theirs.get(key) != value and key not in NOT_RESULT_KEYS)
     if differ:
         raise ConfigError(f"cannot reuse {source}: its config differs in {', '.join(differ)}; results trained with "
                           f"other settings would not be comparable")
@@ -496,14 +447,26 @@ def _reuse_units(source: Path, run_dir: Path, config: VideoExperimentConfig, uni
             log(f"{unit.key}: reused from {source} (same config)")
 
 
-def _comparable(config: VideoExperimentConfig) -> dict[str, Any]:
-    """The config as a dict, with a temperature left to the memory module's default written out (so that
-    ``temperature: null`` and the default's value compare equal)."""
+def _comparable(config: ExperimentConfig) -> dict[str, Any]:
+    """The settings of the config's sections as ``{"section.key": value}`` (model options as
+    ``model.options.key``), with options left to the model's defaults written out (so that ``temperature: null``
+    and the default's value, or an omitted and a stated ``entropy_weight: 0.0002``, compare equal)."""
     values = config.to_dict()
-    model = values["model"]
-    if model.get("temperature") is None:
-        model["temperature"] = DEFAULT_TEMPERATURE.get(model.get("similarity"))
-    return values
+    options = values["model"]["options"]
+    options.update(video_model_options(config))
+    if options.get("temperature") is None:
+        options["temperature"] = DEFAULT_TEMPERATURE.get(options.get("similarity"))
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, node: dict[str, Any]) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            elif prefix:  # top-level keys (name, output_dir) name the run, they do not change results
+                flat[f"{prefix}{key}"] = value
+
+    walk("", {k: v for k, v in values.items() if k not in NOT_RESULT_SECTIONS})
+    return flat
 
 
 def _split_list(text: str | None, cast=str) -> list[Any] | None:
@@ -534,7 +497,7 @@ def _command_line(args: ReproduceOptions) -> str:
     return shlex.join(parts)
 
 
-def _resolve(args: ReproduceOptions) -> tuple[VideoExperimentConfig, list[str]]:
+def _resolve(args: ReproduceOptions) -> tuple[ExperimentConfig, list[str]]:
     """Config from preset -> --quick -> flags -> --set (later wins); returns it and the override list used."""
     preset = getattr(args, "preset", None) or ("paper" if torch.cuda.is_available() else "cpu")
     items: list[str] = []
@@ -547,7 +510,7 @@ def _resolve(args: ReproduceOptions) -> tuple[VideoExperimentConfig, list[str]]:
             items.append(f"{key}={json.dumps(value)}")
     items += list(getattr(args, "overrides", None) or [])
     config = load_video_config(preset, items)
-    config.preset = str(preset)
+    config.reproduce.preset = str(preset)
     return config, items
 
 
@@ -588,11 +551,11 @@ def main(args: ReproduceOptions) -> int:
         config, _ = _resolve(args)
         methods = _split_list(getattr(args, "methods", None)) or list(METHODS[experiment])
         seeds = _split_list(getattr(args, "seeds", None), int) or [config.train.seed]
-        units = _units(experiment, methods, seeds, list(config.fig7_num_slots))
+        units = _units(experiment, methods, seeds, list(config.reproduce.fig7_num_slots))
         if not config.data.root:
             raise ConfigError(f"no data root for {config.data.dataset}: pass --data-root DIR (the folder holding the "
                               f"{config.data.dataset} videos)")
-        config.name = f"{experiment}-{config.data.dataset}-{config.preset}" + ("-quick" if getattr(args, "quick", False) else "")
+        config.name = f"{experiment}-{config.data.dataset}-{config.reproduce.preset}" + ("-quick" if getattr(args, "quick", False) else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
         command = _command_line(args)
         write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
@@ -600,8 +563,8 @@ def main(args: ReproduceOptions) -> int:
                                           "units": [asdict(u) for u in units], "quick": bool(getattr(args, "quick", False)),
                                           "started": _dt.datetime.now().isoformat(timespec="seconds")})
         log = _Log(run_dir / "log.txt")
-        log(f"{command}\nrun folder {run_dir}; preset {config.preset}; commit {git_commit()}")
-    if config.preset == "paper" and resolve_device(config.train.device).type == "cpu":
+        log(f"{command}\nrun folder {run_dir}; preset {config.reproduce.preset}; commit {git_commit()}")
+    if config.reproduce.preset == "paper" and resolve_device(config.train.device).type == "cpu":
         log("warning: the paper preset on a CPU takes days (about 5 s per training clip at 256x256); "
             "consider --preset cpu")
 
@@ -665,7 +628,7 @@ def _paper(experiment: str, dataset: str, method: str) -> float | None:
     return value
 
 
-def _table(experiment: str, config: VideoExperimentConfig, records: list[dict[str, Any]]):
+def _table(experiment: str, config: ExperimentConfig, records: list[dict[str, Any]]):
     """Rows grouped by (method, N) with mean ± std over seeds."""
     groups: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for r in records:
@@ -684,7 +647,7 @@ def _table(experiment: str, config: VideoExperimentConfig, records: list[dict[st
     return header, rows
 
 
-def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig, data: VideoData,
+def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, data: VideoData,
                    records: list[dict[str, Any]], command: str, seconds: float) -> None:
     rows = [{
         "method": r["method"], "label": r["label"], "seed": r["seed"], "num_slots": r["num_slots"],
@@ -696,11 +659,12 @@ def _write_results(run_dir: Path, experiment: str, config: VideoExperimentConfig
     } for r in records]
     write_csv(run_dir / "results.csv", rows)
     machine = machine_info()
-    c, d, m, t = config, config.data, config.model, config.train
+    c, d, t = config, config.data, config.train
+    m = types.SimpleNamespace(**video_model_options(config))
     titles = {"table2": "Table 2: frame-level ROC-AUC", "table4": "Table 4: ablation, frame-level ROC-AUC",
               "fig7": "Figure 7: frame-level ROC-AUC against the memory size N"}
     lines = [
-        f"# {titles[experiment]} on {data.benchmark.name} ({c.preset} preset)", "",
+        f"# {titles[experiment]} on {data.benchmark.name} ({c.reproduce.preset} preset)", "",
         markdown_table(*_table(experiment, config, records)),
         "frame AUC: one ROC-AUC over all scored test frames after per-video min-max normalisation (the paper's "
         "figure); mean per-video AUC over videos with both classes; EER from the pooled ROC.",
@@ -758,7 +722,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2]))
 
 
-def _figures(run_dir: Path, experiment: str, config: VideoExperimentConfig, data: VideoData,
+def _figures(run_dir: Path, experiment: str, config: ExperimentConfig, data: VideoData,
              units: list[Unit], records: list[dict[str, Any]], log) -> None:
     try:
         v = _figure_video(data.test_labels)
@@ -790,7 +754,7 @@ def _fig5(run_dir: Path, data: VideoData, units: list[Unit], v: int) -> None:
 
 
 @torch.no_grad()
-def _fig6(run_dir: Path, config: VideoExperimentConfig, data: VideoData, units: list[Unit], v: int) -> None:
+def _fig6(run_dir: Path, config: ExperimentConfig, data: VideoData, units: list[Unit], v: int) -> None:
     from ..data.video import clip_to_tensor
 
     wanted = [u for u in units if u.method in ("ae", "memae")]

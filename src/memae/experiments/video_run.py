@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import new_run_dir, read_yaml
+from ..config import ExperimentConfig, new_run_dir, read_yaml, upgrade_config_dict
 from ..data.benchmarks import BENCHMARKS
 from ..errors import ConfigError
 from ..io import write_json, write_text
@@ -33,7 +33,6 @@ from .runner import git_commit, machine_info
 from .video import (
     PRESETS,
     Unit,
-    VideoExperimentConfig,
     _Log,
     build_video_data,
     load_video_config,
@@ -54,14 +53,20 @@ _RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
 
 def is_video_config(config: str | os.PathLike[str]) -> bool:
     """Whether ``--config`` names a video experiment config: a video preset name (``cpu``, ``video_cpu``, ...) or a
-    YAML file with a top-level ``preset`` key or a video benchmark as ``data.dataset``."""
+    YAML file whose ``model.architecture`` is ``video`` or whose ``data.dataset`` is a video benchmark (older
+    files: a top-level ``preset`` key)."""
     path = Path(config)
     if not path.is_file():
         return str(config) in VIDEO_PRESET_NAMES
-    values = read_yaml(path)
-    data = values.get("data")
+    return _is_video_dict(read_yaml(path))
+
+
+def _is_video_dict(values: dict[str, Any]) -> bool:
+    values = upgrade_config_dict(values)
+    model, data = values.get("model"), values.get("data")
+    architecture = model.get("architecture") if isinstance(model, dict) else None
     dataset = str(data.get("dataset", "")).lower() if isinstance(data, dict) else ""
-    return "preset" in values or dataset in BENCHMARKS
+    return architecture == "video" or dataset in BENCHMARKS
 
 
 def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
@@ -76,7 +81,7 @@ def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
 
 
 def load_video_train_config(config: str | os.PathLike[str],
-                            overrides: list[str] | None = None) -> tuple[VideoExperimentConfig, str]:
+                            overrides: list[str] | None = None) -> tuple[ExperimentConfig, str]:
     """The video config ``memae train`` runs, and the parent folder of its run folder (``output_dir``, default runs).
 
     ``config``: a preset name or YAML file; ``overrides``: ``section.key=value`` items as for other training
@@ -94,7 +99,7 @@ def load_video_train_config(config: str | os.PathLike[str],
     return result, str(output_dir if output_dir is not None else "runs")
 
 
-def run_video_training(config: VideoExperimentConfig, run_dir: Path, *, resume: bool = False,
+def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = False,
                        log=None) -> dict[str, Any]:
     """Train ``config.model.variant`` at ``config.train.seed`` into ``run_dir`` and score the test videos.
 
@@ -105,7 +110,7 @@ def run_video_training(config: VideoExperimentConfig, run_dir: Path, *, resume: 
     log = log or _Log(run_dir / "log.txt")
     write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
-        f"(preset {config.preset}; commit {git_commit()})")
+        f"(preset {config.reproduce.preset}; commit {git_commit()})")
     data = build_video_data(config, log)
     record = run_unit(config, data, Unit(config.model.variant, config.train.seed), run_dir, log)
     metrics = {**record, "test_videos": data.test_names, "data": data.info, "machine": machine_info(),
@@ -117,7 +122,7 @@ def run_video_training(config: VideoExperimentConfig, run_dir: Path, *, resume: 
 def is_video_checkpoint(state: dict[str, Any]) -> bool:
     """Whether a checkpoint (as :func:`memae.training.load_checkpoint` reads it) holds a video experiment's model."""
     config = state.get("config") or {}
-    return "model_config" in state and isinstance(config, dict) and bool(config.get("preset"))
+    return "model_config" in state and isinstance(config, dict) and _is_video_dict(config)
 
 
 def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[str, Any],

@@ -9,19 +9,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
+from ..config import ModelOptions, ModelSection
 from ..errors import ConfigError, UnknownNameError
-from ..memory import MemoryModule
+from ..functional import SIMILARITIES
+from ..memory import DEFAULT_SHRINK_THRESHOLD, MemoryModule, resolve_shrink_threshold
 from .conv import ACTIVATIONS, PADDINGS, LayerSpec, conv_decoder, conv_encoder, encoder_sizes
 from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
 from .mlp import ACTIVATIONS as MLP_ACTIVATIONS, mlp_decoder, mlp_encoder
 
-__all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "build_model", "list_architectures", "list_variants"]
+__all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "OVERRIDES", "build_model", "option_defaults",
+           "check_model_section", "list_architectures", "list_variants"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ ARCHITECTURES: dict[str, Architecture] = {
         "N=500 slots over the whole 256x1x1 = 256-d code",
     ),
     "video": Architecture(
-        kind="conv3d", num_slots=2000, shrink_threshold=0.0025, in_channels=1, input_size=(16, 256, 256),
+        kind="conv3d", num_slots=2000, shrink_threshold=DEFAULT_SHRINK_THRESHOLD, in_channels=1, input_size=(16, 256, 256),
         encoder=((3, (1, 2, 2), 96), (3, 2, 128), (3, 2, 256), (3, 2, 256)),
         decoder=((3, 2, 256), (3, 2, 128), (3, 2, 96), (3, (1, 2, 2), 1)),
         activation="leaky_relu", dcgan_init=True,
@@ -101,11 +105,9 @@ VARIANTS: dict[str, tuple[bool, bool, bool, bool]] = {
     "memae": (True, True, True, False),
 }
 
-OVERRIDES = (
-    "num_slots", "shrink_threshold", "similarity", "temperature", "entropy_weight", "latent_l1_weight",
-    "flatten_latent", "in_channels", "input_size", "width", "in_features", "hidden", "activation", "padding", "code_dim",
-)
-DEFAULT_LATENT_L1_WEIGHT = 0.0002  # the paper gives no value for AE-l1; we reuse alpha's
+# The options build_model accepts: the fields of the config's typed model options, so each is named once.
+OVERRIDES = tuple(f.name for f in dataclasses.fields(ModelOptions))
+DEFAULT_LATENT_L1_WEIGHT = DEFAULT_ENTROPY_WEIGHT  # the paper gives no value for AE-l1; we reuse alpha's
 
 
 def list_architectures() -> list[str]:
@@ -114,6 +116,41 @@ def list_architectures() -> list[str]:
 
 def list_variants() -> list[str]:
     return list(VARIANTS)
+
+
+def option_defaults(architecture: str) -> dict[str, Any]:
+    """What :func:`build_model` uses for the memory, loss and width options a config leaves at None (the
+    temperature's default depends on the similarity: :data:`memae.memory.DEFAULT_TEMPERATURE`)."""
+    arch = ARCHITECTURES[architecture]
+    return {"num_slots": arch.num_slots, "shrink_threshold": arch.shrink_threshold, "similarity": "dot",
+            "entropy_weight": DEFAULT_ENTROPY_WEIGHT, "latent_l1_weight": DEFAULT_LATENT_L1_WEIGHT, "width": 1.0}
+
+
+def check_model_section(model: ModelSection) -> None:
+    """Check a config's model names and option values without building it, so that a typo fails when the config
+    loads, before any data is read.  (Option types were checked by the config; sizes that depend on the data are
+    checked when the model is built.)"""
+    if model.architecture not in ARCHITECTURES:
+        raise UnknownNameError(f"unknown architecture {model.architecture!r}: model.architecture must be one of "
+                               f"{', '.join(list_architectures())}")
+    if model.variant not in VARIANTS:
+        raise UnknownNameError(f"unknown variant {model.variant!r}: model.variant must be one of {', '.join(VARIANTS)}")
+    options = model.options
+    arch = ARCHITECTURES[model.architecture]
+    activations = MLP_ACTIVATIONS if arch.kind == "mlp" else ACTIVATIONS
+    if options.activation is not None and options.activation not in activations:
+        raise ConfigError(f"model.options.activation must be one of {', '.join(activations)}, got {options.activation!r}")
+    if options.padding is not None and options.padding not in PADDINGS:
+        raise ConfigError(f"model.options.padding must be one of {', '.join(PADDINGS)}, got {options.padding!r}")
+    if options.similarity is not None and options.similarity not in SIMILARITIES:
+        raise ConfigError(f"model.options.similarity must be one of {', '.join(SIMILARITIES)}, "
+                          f"got {options.similarity!r}")
+    if options.shrink_threshold is not None:
+        num_slots = options.num_slots or arch.num_slots
+        try:
+            resolve_shrink_threshold(options.shrink_threshold, num_slots)
+        except ConfigError as exc:
+            raise ConfigError(f"model.options.{exc}") from None
 
 
 def auto_hidden(in_features: int) -> tuple[int, ...]:
@@ -150,12 +187,13 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
     arch = ARCHITECTURES[architecture]
     use_memory, shrink, entropy, latent_l1 = VARIANTS[variant]
     options = {k: v for k, v in overrides.items() if v is not None}
+    settings = {**option_defaults(architecture), **options}
 
     if arch.kind == "mlp":
         encoder, decoder, code_dim, input_shape = _build_mlp(arch, options)
         flatten = False
     else:
-        encoder, decoder, code_dim, input_shape, latent_size = _build_conv(arch, options)
+        encoder, decoder, code_dim, input_shape, latent_size = _build_conv(arch, settings)
         flatten = bool(options.get("flatten_latent", arch.flatten_latent)) and options.get("code_dim") is None
         if flatten:
             code_dim *= math.prod(latent_size)
@@ -163,18 +201,18 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
     memory = None
     if use_memory:
         memory = MemoryModule(
-            int(options.get("num_slots", arch.num_slots)),
+            int(settings["num_slots"]),
             code_dim,
-            shrink_threshold=options.get("shrink_threshold", arch.shrink_threshold) if shrink else 0.0,
-            similarity=options.get("similarity", "dot"),
+            shrink_threshold=settings["shrink_threshold"] if shrink else 0.0,
+            similarity=settings["similarity"],
             temperature=float(options["temperature"]) if "temperature" in options else None,
         )
     model = MemAE(
         encoder,
         memory,
         decoder,
-        entropy_weight=float(options.get("entropy_weight", DEFAULT_ENTROPY_WEIGHT)) if entropy else 0.0,
-        latent_l1_weight=float(options.get("latent_l1_weight", DEFAULT_LATENT_L1_WEIGHT)) if latent_l1 else 0.0,
+        entropy_weight=float(settings["entropy_weight"]) if entropy else 0.0,
+        latent_l1_weight=float(settings["latent_l1_weight"]) if latent_l1 else 0.0,
         flatten_latent=flatten,
         input_shape=input_shape,
     )
@@ -198,7 +236,7 @@ def _build_conv(arch: Architecture, options: dict[str, Any]):
     input_size = tuple(int(s) for s in options.get("input_size", arch.input_size))
     if len(input_size) != dims:
         raise ConfigError(f"input_size for {arch.kind} must have {dims} entries, got {list(input_size)}")
-    width = float(options.get("width", 1.0))
+    width = float(options["width"])
     if width <= 0:
         raise ConfigError(f"width must be > 0, got {width}")
     scale = lambda c: max(1, round(c * width))  # noqa: E731

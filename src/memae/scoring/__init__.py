@@ -2,6 +2,7 @@
 outputs (scores CSV, regularity plot, error-map overlay: :mod:`.video_output`), and the reading of new inputs for
 ``memae score`` (:mod:`.inputs`).
 
-May import: training (checkpoints, data plumbing), models, memory, data, io, errors; never experiments, detector,
+May import: training (checkpoints, data plumbing), models, memory, data, config (names of errors and modes), io,
+errors; never experiments, detector,
 baselines, cli or the package root (``lint-imports`` checks this; see ``pyproject.toml``).
 """

@@ -7,12 +7,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from ..config import SCORE_ERRORS
 from ..training.distributed import DistInfo, shard_indices
 from ..training.trainer import as_dataset
 
 __all__ = ["reconstruction_errors", "memory_distances", "combined_scores", "ERRORS"]
 
-ERRORS = ("mse", "mae")  # paper: squared error; authors' video code: mean absolute error
+ERRORS = SCORE_ERRORS  # paper: squared error; authors' video code: mean absolute error (named in the config)
 
 
 def _inputs(batch):  # a DataLoader batch of a (x, y) dataset is a pair; scoring needs x only

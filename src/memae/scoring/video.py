@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
+from memae.config import SCORE_MODES  # the names a config's score.mode may take, listed once
 from memae.errors import DataError
 
-SCORE_MODES = ("center", "mean")
 FILL_MODES = ("nan", "nearest")
 
 

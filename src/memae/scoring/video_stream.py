@@ -20,12 +20,13 @@ import torch
 from torch import Tensor, nn
 
 from ..data.video import DamageReport, VideoSource, clip_to_tensor, iter_clips, open_video, resize_frame, to_grey
+from ..config import SCORE_ERRORS
 from ..errors import DataError
 from .video import SCORE_MODES, frame_scores_from_clips
 
 __all__ = ["VideoScores", "score_video", "model_clip_shape", "clip_error_maps", "FrameCallback", "ERRORS"]
 
-ERRORS = ("mse", "mae")  # mse: the paper's squared error; mae: the authors' video code (mean absolute residual)
+ERRORS = SCORE_ERRORS  # mse: the paper's squared error; mae: the authors' video code (mean absolute residual)
 
 FrameCallback = Callable[[int, np.ndarray, "np.ndarray | None", "float | None"], None]
 """``on_frame(index, native_frame, error_map, clip_error)``: called once per frame, in order.
