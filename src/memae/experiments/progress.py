@@ -74,15 +74,23 @@ class RunLogger:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._held: list[str] = []
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str, *, hold: bool = False) -> None:
+        """Log ``message``; ``hold=True`` writes it to the file now but shows it on stderr only with the next line,
+        so that a run which fails before its first step shows the user nothing but the one-line error."""
         line = f"{_dt.datetime.now():%Y-%m-%d %H:%M:%S} {message}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:  # appends of whole lines: safe for two processes
             handle.write(line + "\n")
+        if hold:
+            self._held.append(line)
+            return
         from tqdm.auto import tqdm
 
-        tqdm.write(line, file=sys.stderr)
+        for shown in [*self._held, line]:
+            tqdm.write(shown, file=sys.stderr)
+        self._held.clear()
 
 
 @contextlib.contextmanager
@@ -182,9 +190,9 @@ class RunStore:
         are checked, so that a mistake leaves no log line about a run that never starts)."""
         commit = self.commits[-1] if self.commits else _current_commit()
         if self.resumed:
-            self.log(f"resuming {self.experiment} in {self.run_dir}: {self.invocation}; commit {commit}")
+            self.log(f"resuming {self.experiment} in {self.run_dir}: {self.invocation}; commit {commit}", hold=True)
         else:
-            self.log(f"{self.command or self.experiment}\nrun folder {self.run_dir}; commit {commit}")
+            self.log(f"{self.command or self.experiment}\nrun folder {self.run_dir}; commit {commit}", hold=True)
 
     @property
     def resumed(self) -> bool:
