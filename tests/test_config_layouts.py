@@ -21,6 +21,7 @@ from memae.config import (
     upgrade_config_dict,
 )
 from memae.errors import ConfigError, UnknownNameError
+from memae.experiments.progress import RunStore
 from memae.experiments.video import (
     Unit,
     _comparable,
@@ -87,10 +88,10 @@ def test_reuse_sees_an_old_run_with_the_same_settings_as_the_same(tmp_path):
     (source / "config.yaml").write_text(OLD_VIDEO.read_text())
     (source / "memae-seed1" / "metrics.json").write_text(json.dumps({"auc": 0.9}))
     run_dir.mkdir()
-    _reuse_units(source, run_dir, new, [Unit("memae", 1)], log=lambda message: None)
+    _reuse_units(source, RunStore(run_dir, "table4"), new, [Unit("memae", 1)])
     assert (run_dir / "memae-seed1" / "metrics.json").is_file()
     with pytest.raises(ConfigError, match="differs in model.options.width"):
-        _reuse_units(source, run_dir, changed, [Unit("memae", 1)], log=lambda message: None)
+        _reuse_units(source, RunStore(run_dir, "table4"), changed, [Unit("memae", 1)])
 
 
 def test_old_video_checkpoints_are_recognised_and_evaluated_with_their_settings(tmp_path):

@@ -150,12 +150,23 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
         assert 0.0 <= record["auc_mae"] <= 1.0 and 0.0 <= record["auc_mse"] <= 1.0
     assert "`mse` for AE / AE-l1" in text
 
-    # Resume: finished methods are skipped; the one without metrics.json is finished from its last.pt.
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["experiment"] == "table2" and state["options"]["quick"] is True and len(state["commits"]) == 1
+    assert [u["method"] for u in state["units"]] == ["ae", "memae-nonspar", "memae"]
+
+    # Resume: finished methods are skipped; the one without metrics.json is finished from its last.pt.  The run
+    # folder is given run.json in the layout of the versions before the shared run store: it resumes all the same.
+    old_layout = {"experiment": "table2", "command": state["command"], "units": state["units"], "quick": True,
+                  "started": state["started"]}
+    (run_dir / "run.json").write_text(json.dumps(old_layout))
     (unit / "metrics.json").unlink()
     assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
     log = (run_dir / "log.txt").read_text()
     assert "ae-seed1: already done" in log and "memae-seed1: resuming" in log
-    assert f"memae reproduce table2 --resume {run_dir}\n" in log  # the run's config holds the rest
+    assert f"memae reproduce table2 --resume {run_dir};" in log  # the run's config holds the rest
+    resumed = json.loads((run_dir / "run.json").read_text())  # rewritten in the current layout
+    assert resumed["units"] == state["units"] and resumed["command"] == state["command"]
+    assert resumed["options"]["quick"] is True and len(resumed["commits"]) == 1
     again = json.loads((unit / "metrics.json").read_text())
     assert again["auc"] == pytest.approx(first["auc"], abs=1e-9) and again["epochs"] == 1
     assert len(list(out.iterdir())) == 1  # no new run folder
@@ -164,7 +175,7 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     (unit / "metrics.json").unlink()
     (run_dir / ".memae-seed1.lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")  # we are alive
     assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
-    assert "memae-seed1: being trained by another process, skipping" in (run_dir / "log.txt").read_text()
+    assert "memae-seed1: being run by another process, skipping" in (run_dir / "log.txt").read_text()
     assert not (unit / "metrics.json").exists()
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar"]
     (run_dir / ".memae-seed1.lock").unlink()  # the other process ended

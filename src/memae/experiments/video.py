@@ -15,7 +15,9 @@ frame-level metrics:
 * files in the run folder: ``results.md`` / ``results.csv``, ``config.yaml``, ``log.txt``, one sub-folder per
   method (``best.pt``, ``last.pt``, ``metrics.json``, ``scores.npz``) and the figures ``fig5_regularity.png``,
   ``fig6_reconstructions.png`` (AE vs MemAE) and ``fig7_memory_size.png``.
-* ``--resume RUN_DIR`` skips finished methods and continues the unfinished one from its ``last.pt``.
+* ``--resume RUN_DIR`` skips finished methods and continues the unfinished one from its ``last.pt``; ``run.json``,
+  the log and the per-unit locks are the shared run store's (:mod:`memae.experiments.progress`), so a second
+  ``--resume RUN_DIR`` in another shell trains the next unfinished unit.
 
 Presets are ordinary experiment configs (:class:`memae.config.ExperimentConfig`, architecture ``video``) next to
 this module (``configs/video_paper.yaml``, ``configs/video_cpu.yaml``); the ``--set section.key=value`` flags
@@ -26,13 +28,10 @@ folders of older versions (another config layout) resume and are reused as they 
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 import os
-import shlex
 import shutil
-import sys
 import time
 import types
 from dataclasses import asdict, dataclass
@@ -56,13 +55,14 @@ from ..config import (
 from ..data.benchmarks import load_benchmark
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
-from ..io import claim, write_json, write_text
+from ..io import write_json, write_text
 from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
 from ..training import TrainConfig, load_checkpoint, resolve_device, train
+from .progress import RunStore, command_line
 from .runner import git_commit, machine_info, write_csv
 
 if TYPE_CHECKING:
@@ -401,28 +401,13 @@ def _epoch_line(key: str, epochs: int, r: dict[str, float]) -> str:
     return line + f", {r['seconds']:.0f} s"
 
 
-class _Log:
-    """Timestamped lines to ``run_dir/log.txt`` and stderr."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __call__(self, message: str) -> None:
-        line = f"{_dt.datetime.now():%Y-%m-%d %H:%M:%S} {message}"
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-        from tqdm.auto import tqdm
-
-        tqdm.write(line, file=sys.stderr)
-
-
 # do not change results (reproduce trains its table's methods, whatever model.variant says; the reproduce section
 # names the preset and Figure 7's memory sizes, which are part of each unit's key)
 NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size", "model.variant"}
 NOT_RESULT_SECTIONS = ("reproduce",)
 
 
-def _reuse_units(source: Path, run_dir: Path, config: ExperimentConfig, units: list[Unit], log) -> None:
+def _reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units: list[Unit]) -> None:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
@@ -432,11 +417,12 @@ def _reuse_units(source: Path, run_dir: Path, config: ExperimentConfig, units: l
     if differ:
         raise ConfigError(f"cannot reuse {source}: its config differs in {', '.join(differ)}; results trained with "
                           f"other settings would not be comparable")
+    run_dir, log = store.run_dir, store.log
     for unit in units:
-        done, target = source / unit.key / "metrics.json", run_dir / unit.key
-        if not done.is_file() or (target / "metrics.json").exists():
+        done, target = source / unit.key / "metrics.json", store.unit_dir(unit.key)
+        if not done.is_file() or store.done(unit.key):
             continue
-        with claim(run_dir / f".{unit.key}.lock") as mine:
+        with store.claim(unit.key) as mine:
             if not mine:  # another process is training it here
                 continue
             partial = run_dir / f".{unit.key}.reuse"
@@ -478,25 +464,6 @@ def _split_list(text: str | None, cast=str) -> list[Any] | None:
         raise ConfigError(f"cannot read {text!r} as a comma-separated list of {cast.__name__}s") from None
 
 
-def _command_line(args: ReproduceOptions) -> str:
-    """The ``memae reproduce`` command equivalent to ``args`` (independent of how it was launched)."""
-    parts = ["memae", "reproduce", args.experiment]
-    resuming = bool(getattr(args, "resume", None))  # the run's own config holds everything else
-    for flag, attr in (("--dataset", "dataset"), ("--data-root", "data_root"), ("--preset", "preset"),
-                       ("--methods", "methods"), ("--seeds", "seeds"), ("--epochs", "epochs"),
-                       ("--device", "device"), ("--out", "out"), ("--resume", "resume"), ("--reuse", "reuse")):
-        value = getattr(args, attr, None)
-        if value in (None, "", []) or (resuming and attr not in ("resume", "reuse")):
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            parts += [flag, str(item)]
-    if getattr(args, "quick", False) and not resuming:
-        parts.append("--quick")
-    for item in getattr(args, "overrides", None) or []:
-        parts += ["--set", item]
-    return shlex.join(parts)
-
-
 def _resolve(args: ReproduceOptions) -> tuple[ExperimentConfig, list[str]]:
     """Config from preset -> --quick -> flags -> --set (later wins); returns it and the override list used."""
     preset = getattr(args, "preset", None) or ("paper" if torch.cuda.is_available() else "cpu")
@@ -527,6 +494,10 @@ def _units(experiment: str, methods: list[str], seeds: list[int], slots: list[in
     return [Unit(m, s) for s in seeds for m in methods]
 
 
+# flags a resumed video run does not read: its config.yaml and run.json hold the settings and the units
+RESUME_IGNORED = ("dataset", "data_root", "preset", "methods", "seeds", "classes", "epochs", "device", "quick")
+
+
 def main(args: ReproduceOptions) -> int:
     """``memae reproduce table2|table4|fig7``: see the module docstring."""
     experiment = args.experiment
@@ -535,18 +506,16 @@ def main(args: ReproduceOptions) -> int:
     tic = time.perf_counter()
     if getattr(args, "resume", None):
         run_dir = Path(args.resume)
-        state_file = run_dir / "run.json"
-        if not state_file.is_file():
-            raise ConfigError(f"cannot resume: {state_file} does not exist; pass the run folder of 'memae reproduce'")
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-        if state["experiment"] != experiment:
-            raise ConfigError(f"{run_dir} holds a {state['experiment']} run, not {experiment}; resume it with "
-                              f"'memae reproduce {state['experiment']} --resume {run_dir}'")
+        # the run's config.yaml holds everything else: these flags are not read again (nor logged)
+        store = RunStore.resume(run_dir, args, ignored=RESUME_IGNORED)
+        if not isinstance(store.extra.get("units"), list):
+            raise ConfigError(f"cannot resume: {run_dir / 'run.json'} lists no units of a {experiment} run; pass the "
+                              f"run folder of 'memae reproduce {experiment}'")
         config = load_video_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or []))
-        units = [Unit(**u) for u in state["units"]]
-        command = state["command"]
-        log = _Log(run_dir / "log.txt")
-        log(f"resuming {experiment} in {run_dir}: {_command_line(args)}")
+        units = [Unit(**u) for u in store.extra["units"]]
+        command = store.command or command_line(args)
+        log = store.log
+        store.log_invocation()
     else:
         config, _ = _resolve(args)
         methods = _split_list(getattr(args, "methods", None)) or list(METHODS[experiment])
@@ -557,46 +526,39 @@ def main(args: ReproduceOptions) -> int:
                               f"{config.data.dataset} videos)")
         config.name = f"{experiment}-{config.data.dataset}-{config.reproduce.preset}" + ("-quick" if getattr(args, "quick", False) else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
-        command = _command_line(args)
         write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
-        write_json(run_dir / "run.json", {"experiment": experiment, "command": command,
-                                          "units": [asdict(u) for u in units], "quick": bool(getattr(args, "quick", False)),
-                                          "started": _dt.datetime.now().isoformat(timespec="seconds")})
-        log = _Log(run_dir / "log.txt")
-        log(f"{command}\nrun folder {run_dir}; preset {config.reproduce.preset}; commit {git_commit()}")
+        store = RunStore.create(run_dir, args, units=[asdict(u) for u in units])
+        command = store.command
+        log = store.log
+        store.log_invocation()
+        log(f"preset {config.reproduce.preset}", hold=True)
     if config.reproduce.preset == "paper" and resolve_device(config.train.device).type == "cpu":
         log("warning: the paper preset on a CPU takes days (about 5 s per training clip at 256x256); "
             "consider --preset cpu")
 
     try:
         for source in getattr(args, "reuse", None) or []:
-            _reuse_units(Path(source), run_dir, config, units, log)
+            _reuse_units(Path(source), store, config, units)
         data = build_video_data(config, log)
     except BaseException:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder
         raise
     for unit in units:
-        unit_dir = run_dir / unit.key
-        if (unit_dir / "metrics.json").is_file():
-            log(f"{unit.key}: already done, skipping")
-            continue
-        # a unit another process is training (a second 'memae reproduce --resume RUN') is left to it
-        with claim(run_dir / f".{unit.key}.lock") as mine:
+        # a unit another process is training (a second 'memae reproduce --resume RUN') is left to it; take()
+        # checks metrics.json again once the lock is held, since another process may have finished it meanwhile
+        with store.take(unit.key) as mine:
             if not mine:
-                log(f"{unit.key}: being trained by another process, skipping")
-                continue
-            if (unit_dir / "metrics.json").is_file():  # another process finished it between our check and the claim
                 continue
             try:
-                run_unit(config, data, unit, unit_dir, log)
+                run_unit(config, data, unit, store.unit_dir(unit.key), log)
             except KeyboardInterrupt:
                 log(f"interrupted during {unit.key}; finished methods and the last completed epoch are kept: "
                     f"continue with 'memae reproduce {experiment} --resume {run_dir}'")
                 raise
 
     # the table holds every finished unit, also those another process trained
-    finished = [u for u in units if (run_dir / u.key / "metrics.json").is_file()]
+    finished = [u for u in units if store.done(u.key)]
     canonical = list(METHODS[experiment]) + [m for m in VARIANTS if m not in METHODS[experiment]]
     finished.sort(key=lambda u: (canonical.index(u.method), u.num_slots or 0, u.seed))  # the paper's row order
     records = [json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")) for u in finished]
@@ -607,7 +569,7 @@ def main(args: ReproduceOptions) -> int:
     seconds = time.perf_counter() - tic
     if not records:
         return 0
-    _write_results(run_dir, experiment, config, data, records, command, seconds)
+    _write_results(run_dir, experiment, config, data, records, command, seconds, store.commits)
     _figures(run_dir, experiment, config, data, units, records, log)
     log(f"done in {seconds / 60:.1f} min; results in {run_dir / 'results.md'}")
     print(markdown_table(*_table(experiment, config, records)))
@@ -648,7 +610,8 @@ def _table(experiment: str, config: ExperimentConfig, records: list[dict[str, An
 
 
 def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, data: VideoData,
-                   records: list[dict[str, Any]], command: str, seconds: float) -> None:
+                   records: list[dict[str, Any]], command: str, seconds: float, commits: list[str]) -> None:
+    """results.csv and results.md (``commits``: the commit of every invocation of the run, in order)."""
     rows = [{
         "method": r["method"], "label": r["label"], "seed": r["seed"], "num_slots": r["num_slots"],
         "auc": r["auc"], "mean_video_auc": r["mean_video_auc"], "eer": r["eer"], "ap": r["ap"],
@@ -698,13 +661,21 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
         f"- scoring: per-clip residual, `{c.score.error}` for models with a memory, `{c.score.ae_error}` for AE / AE-l1 "
         f"(both errors are in the per-unit metrics: auc_mae, auc_mse), {c.score.mode} mode, test stride {d.test_stride}",
         "", "## Reproduce", "", f"```\n{command}\n```", "",
-        f"commit `{git_commit()}`; machine {machine['platform']}, {machine['processor']}, {machine['cpu_count']} CPUs, "
+        f"{_commit_text(commits)}; machine {machine['platform']}, {machine['processor']}, {machine['cpu_count']} CPUs, "
         f"torch {machine['torch']}, {machine['threads']} threads, GPU {machine['cuda'] or 'none'}; "
         f"wall time {seconds / 60:.1f} min for this invocation "
         f"(training {sum(r['train_seconds'] for r in records) / 60:.1f} min, "
         f"testing {sum(r['test_seconds'] for r in records) / 60:.1f} min over all methods).",
     ]
     write_text(run_dir / "results.md", "\n".join(lines) + "\n")
+
+
+def _commit_text(commits: list[str]) -> str:
+    """``commit `abc```, or every distinct commit of a run resumed under other versions, in order."""
+    distinct = list(dict.fromkeys(commits)) or [git_commit()]
+    if len(distinct) == 1:
+        return f"commit `{distinct[0]}`"
+    return "commits " + ", then ".join(f"`{c}`" for c in distinct) + " (one per invocation of the run)"
 
 
 def _figure_video(labels: list[np.ndarray]) -> int | None:

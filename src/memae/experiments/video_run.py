@@ -29,11 +29,11 @@ from ..io import write_json, write_text
 from ..scoring.video import evaluate_frames
 from ..training import resolve_device
 from ..training.checkpoint import load_model
+from .progress import RunLogger
 from .runner import git_commit, machine_info
 from .video import (
     PRESETS,
     Unit,
-    _Log,
     build_video_data,
     load_video_config,
     read_test_videos,
@@ -107,7 +107,7 @@ def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool 
     from ``run_dir/config.yaml``).  Returns the metrics also written to ``run_dir/metrics.json``.
     """
     run_dir = Path(run_dir)
-    log = log or _Log(run_dir / "log.txt")
+    log = log or RunLogger(run_dir / "log.txt")
     write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
         f"(preset {config.reproduce.preset}; commit {git_commit()})")
