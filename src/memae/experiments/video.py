@@ -641,7 +641,8 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
         lines.append("The paper (Figure 7) reports that N = 500 is too small and 1000-3000 perform about equally; "
                      "it gives no numbers in the text.")
     per_video = [[r["label"] + (f" seed {r['seed']}" if len({x['seed'] for x in records}) > 1 else "")]
-                 + [float(a) for a in r["video_aucs"]] for r in records]
+                 # a video anomalous (or normal) throughout has no AUC of its own: its metrics.json holds null
+                 + [float(a) if a is not None else float("nan") for a in r["video_aucs"]] for r in records]
     lines += [
         "", "## Per-video AUC", "",
         markdown_table(["method"] + data.test_names, per_video),
