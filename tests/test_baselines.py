@@ -251,6 +251,41 @@ def test_validation_set_selects_the_best_epoch(tables):
     assert detector.architecture_ == "mlp" and detector.device_ == torch.device("cpu")
 
 
+
+@pytest.mark.parametrize("name", ["vae", "dsebm", "pixelcnn", "dagmm"])
+def test_deep_detectors_train_through_the_one_training_loop(name, images):
+    """A deep baseline's fit is memae.training.train on its network: the same weights, epoch for epoch."""
+    from memae.config import TrainConfig
+    from memae.training import seed_everything, train
+
+    train_x, val_x = images[0][:64], images[0][64:96]
+    detector = make_baseline(name, random_state=5, epochs=2, batch_size=32, device="cpu").fit(train_x, X_val=val_x)
+    seed_everything(5)
+    network = detector._build(train_x)
+    result = train(network, train_x, val_x, TrainConfig(epochs=2, batch_size=32, lr=detector.lr, seed=5,
+                                                        device="cpu", progress=False))
+    assert detector.best_epoch_ == result.best_epoch
+    assert [r["val_loss"] for r in detector.history_] == [r["val_loss"] for r in result.history]
+    for key, value in network.state_dict().items():
+        torch.testing.assert_close(detector.module_.state_dict()[key], value, rtol=0, atol=0)
+
+
+def test_validation_errors_draw_no_noise_and_split_the_batch_loss(images):
+    """sample_errors is deterministic in eval mode (VAE: z = mu; DSEBM: no corruption), and DAGMM's averages to its
+    loss, so the epoch choice compares like with like."""
+    x = torch.from_numpy(images[0][:32])
+    for name in ("vae", "dsebm"):
+        network = make_baseline(name, device="cpu")._build(images[0]).eval()
+        torch.testing.assert_close(network.sample_errors(x), network.sample_errors(x), rtol=0, atol=0)
+    dagmm = make_baseline("dagmm", device="cpu")._build(images[0]).eval()
+    torch.testing.assert_close(dagmm.sample_errors(x).mean(), dagmm.loss(x))
+
+
+def test_a_diverging_baseline_names_its_learning_rate(tables):
+    with pytest.raises(ConfigError, match=r"VAEDetector: .*loss became .* lower lr \(now 1e\+30\)"):
+        VAEDetector(epochs=1, lr=1e30, model_options=SMALL_MLP, device="cpu").fit(tables[0][:256] * 1e6)
+
+
 # ----------------------------------------------------------------------------------------------- input checks
 def test_pixelcnn_refuses_tables(tables):
     with pytest.raises(ConfigError, match="models images"):

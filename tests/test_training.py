@@ -34,6 +34,16 @@ def test_short_training_lowers_the_loss():
     assert result.best_epoch == int(np.argmin([r["val_loss"] for r in result.history]))
 
 
+
+def test_a_diverging_run_stops_with_one_line_that_names_the_learning_rate(tmp_path):
+    from memae.errors import DivergenceError
+
+    torch.manual_seed(0)
+    model = build_model("digits", "memae")
+    with pytest.raises(DivergenceError, match=r"loss became (nan|inf) at epoch 1; lower train.lr \(now 1e\+38\)"):
+        train(model, blobs() * 1e30, None, quick_config(lr=1e38), run_dir=tmp_path)
+    assert not (tmp_path / "last.pt").exists()  # no checkpoint of a poisoned model
+
 def test_checkpoint_round_trip(tmp_path):
     torch.manual_seed(0)
     model = build_model("mnist", "memae", num_slots=20)

@@ -15,6 +15,14 @@ class ConfigError(MemAEError, ValueError):
     """A bad configuration key, value or combination of options."""
 
 
+class DivergenceError(ConfigError):
+    """The training loss became NaN or inf: the learning rate (or another setting) is too large."""
+
+    def __init__(self, message: str, loss: float = float("nan"), epoch: int = 0) -> None:
+        super().__init__(message)
+        self.loss, self.epoch = loss, epoch  # the value seen and the 1-based epoch, for callers that reword it
+
+
 class DataError(MemAEError, ValueError):
     """Missing, malformed or unusable input data (files, arrays, shapes, NaN/inf)."""
 

@@ -11,28 +11,27 @@ follows scikit-learn, higher = more normal (``-decision_function(X)``); ``predic
 ``NotFittedError``.  ``X`` is a float array of images ``(N, C, H, W)`` in [0, 1] or of table rows ``(N, D)``.
 Fitted attributes end in ``_``.
 
-The deep baselines keep their own training loop (:meth:`DeepDetector._fit`: global seeding, Adam, the epoch with
-the lowest loss on ``X_val``) rather than :func:`memae.training.train`: moving them onto it would change the
-published Table 1 and Table 3 numbers, so that move is out of scope here (issue 11).
+The deep baselines train through :func:`memae.training.train`, the loop MemAE trains with: their networks define
+``loss(x)`` and ``sample_errors(x)``, and :meth:`DeepDetector._fit` maps the detector's settings onto a
+:class:`memae.config.TrainConfig` (the epoch with the lowest validation error when ``X_val`` is given, else the
+last epoch).
 """
 
 from __future__ import annotations
 
-import copy
-import math
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..models.registry import ARCHITECTURES, build_model
 from ..pyod_compat import DetectorBase, is_thresholder
 from ..training.distributed import resolve_device
-from ..training.trainer import seed_everything
+from ..config import TrainConfig
+from ..training.trainer import DivergenceError, seed_everything, train
 
 __all__ = ["BaseDetector", "DeepDetector", "check_array", "check_unit_range", "resolve_architecture", "build_autoencoder", "code_shape"]
 
@@ -215,10 +214,12 @@ def check_unit_range(X: np.ndarray, owner: str, name: str = "X") -> None:
 
 
 class DeepDetector(BaseDetector):
-    """Shared plumbing of the deep baselines: seeding, device, Adam loop with tqdm, best epoch by validation loss.
+    """Shared plumbing of the deep baselines: seeding, device, and training through :func:`memae.training.train`.
 
-    Subclasses implement ``_build(X) -> nn.Module`` and ``_loss(module, x) -> Tensor`` (a scalar; it may use
-    ``torch.autograd.grad`` when ``_needs_input_grad`` is True) and ``_score_batch(module, x) -> Tensor (B,)``.
+    Subclasses implement ``_build(X) -> nn.Module``, a network with ``loss(x) -> Tensor`` (a scalar to minimise)
+    and ``sample_errors(x) -> Tensor (B,)`` (the per-sample validation error, drawing no noise), and
+    ``_score_batch(module, x) -> Tensor (B,)``.  ``_needs_input_grad``: scoring differentiates with respect to the
+    input (DSEBM).
     """
 
     _needs_input_grad = False  # DSEBM differentiates the energy with respect to the input, also when scoring
@@ -242,70 +243,31 @@ class DeepDetector(BaseDetector):
     def _build(self, X: np.ndarray) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def _score_batch(self, module: nn.Module, x: Tensor) -> Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _after_training(self, X: np.ndarray) -> None:
         """Called once the best weights are in place (DAGMM fits its mixture on the whole training set here)."""
 
-    # -- the loop -------------------------------------------------------------------------------------------------
+    # -- training -------------------------------------------------------------------------------------------------
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         seed = self._seed()
-        seed_everything(seed, torch.are_deterministic_algorithms_enabled())  # keep the user's determinism setting
+        deterministic = torch.are_deterministic_algorithms_enabled()  # keep the user's determinism setting
+        seed_everything(seed, deterministic)  # the initial weights depend on the seed alone
         self.device_ = resolve_device(self.device)
         self.module_ = self._build(X).to(self.device_)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=float(self.lr))
-        data = torch.from_numpy(X)
-        order = torch.Generator().manual_seed(seed)  # the batch order depends on the seed alone
-        self.history_: list[dict[str, float]] = []
-        best_state, best_val = None, math.inf
-        bar = tqdm(range(int(self.epochs)), desc=type(self).__name__, disable=not self.verbose, leave=False)
-        for epoch in bar:
-            self.module_.train()
-            total, count = 0.0, 0
-            for index in torch.randperm(len(data), generator=order).split(int(self.batch_size)):
-                if len(index) < 2 and len(data) > 1:
-                    continue  # a single-sample batch breaks BatchNorm (and DAGMM's per-batch mixture)
-                x = data[index].to(self.device_)
-                loss = self._loss(self.module_, x)
-                if not torch.isfinite(loss):
-                    raise ConfigError(f"{type(self).__name__}: the training loss became {loss.item()} at epoch {epoch + 1}; lower lr (now {self.lr})")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(index)
-                count += len(index)
-            record = {"epoch": epoch, "train_loss": total / max(count, 1)}
-            if X_val is not None:
-                record["val_loss"] = self._validation_loss(X_val, seed)
-                if record["val_loss"] < best_val:
-                    best_val = record["val_loss"]
-                    best_state = copy.deepcopy(self.module_.state_dict())
-                    self.best_epoch_ = epoch
-            self.history_.append(record)
-            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
-        if best_state is not None:
-            self.module_.load_state_dict(best_state)
-        else:
-            self.best_epoch_ = int(self.epochs) - 1
+        config = TrainConfig(epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
+                             deterministic=deterministic, device=str(self.device_), progress=bool(self.verbose),
+                             select="val_loss" if X_val is not None else "last")
+        try:
+            result = train(self.module_, X, X_val, config)
+        except DivergenceError as exc:
+            raise ConfigError(f"{type(self).__name__}: the training loss became {exc.loss} at epoch {exc.epoch}; "
+                              f"lower lr (now {self.lr})") from None
+        self.history_: list[dict[str, float]] = result.history
+        self.best_epoch_ = int(result.best_epoch)
         self.module_.eval()
         self._after_training(X)
-
-    def _validation_loss(self, X_val: np.ndarray, seed: int) -> float:
-        """Mean training loss on held-out normals, with fixed noise so that epochs are comparable."""
-        self.module_.eval()
-        devices = [self.device_] if self.device_.type == "cuda" else []
-        total = 0.0
-        with torch.random.fork_rng(devices=devices):  # leave the training random stream untouched
-            torch.manual_seed(seed + 1)
-            for batch in self._batches(X_val):
-                with torch.set_grad_enabled(self._needs_input_grad):
-                    total += self._loss(self.module_, batch).item() * len(batch)
-        self.module_.train()
-        return total / len(X_val)
 
     def _batches(self, X: np.ndarray):
         for start in range(0, len(X), int(self.batch_size)):

@@ -73,7 +73,8 @@ class DAGMM(nn.Module):
     memberships.  With ``bottleneck`` (images) the conv latent map is squeezed to a small ``z_c`` by a linear layer
     and expanded back before the decoder.
 
-    Shape: ``forward(x) -> (reconstruction (B, *x.shape[1:]), z (B, d), gamma (B, K))``.
+    Shape: ``forward(x) -> (reconstruction (B, *x.shape[1:]), z (B, d), gamma (B, K))``.  :meth:`loss` is DAGMM's
+    objective with the mixture estimated from the batch; :meth:`sample_errors` splits it over the batch's samples.
     """
 
     def __init__(
@@ -85,8 +86,12 @@ class DAGMM(nn.Module):
         est_hidden: int,
         dropout: float,
         bottleneck: int | None = None,
+        lambda_energy: float = 0.1,
+        lambda_cov: float = 0.005,
+        jitter: float = 1e-6,
     ) -> None:
         super().__init__()
+        self.lambda_energy, self.lambda_cov, self.jitter = float(lambda_energy), float(lambda_cov), float(jitter)
         self.encoder = encoder
         self.decoder = decoder
         self.latent_shape = tuple(latent_shape)
@@ -115,6 +120,21 @@ class DAGMM(nn.Module):
         cosine = F.cosine_similarity(flat, flat_rec, dim=1, eps=1e-8)
         z = torch.cat([z_c, relative[:, None], cosine[:, None]], dim=1)
         return reconstruction, z, self.estimation(z)
+
+    def sample_errors(self, x: Tensor) -> Tensor:
+        """Each sample's share of :meth:`loss`, ``(B,)``: ``||x - x'||^2 + lambda_energy * E(z)`` plus the batch's
+        covariance penalty; their mean is the batch loss."""
+        reconstruction, z, gamma = self(x)
+        z, gamma = z.double(), gamma.double()  # the mixture maths in float64: covariances of tanh codes are tiny
+        gmm = gmm_from_assignments(z, gamma)
+        energy = gmm_energy(z, gmm, self.jitter)
+        penalty = (1.0 / (torch.diagonal(gmm.cov, dim1=-2, dim2=-1) + self.jitter)).sum()
+        rec = (reconstruction - x).pow(2).flatten(1).sum(1)  # ||x - x'||^2, DAGMM eq. 7
+        return rec + (self.lambda_energy * energy + self.lambda_cov * penalty).to(rec.dtype)
+
+    def loss(self, x: Tensor) -> Tensor:
+        """``mean ||x - x'||^2 + lambda_energy * mean E(z) + lambda_cov * sum_k,i 1 / Sigma_k[i, i]`` (DAGMM eq. 7)."""
+        return self.sample_errors(x).mean()
 
 
 class DAGMMDetector(DeepDetector):
@@ -198,17 +218,8 @@ class DAGMMDetector(DeepDetector):
         ae = build_autoencoder(self.architecture_, X, options)
         latent = code_shape(ae.encoder, X.shape[1:])
         bottleneck = None if X.ndim == 2 else int(self.latent_dim or 8)
-        return DAGMM(ae.encoder, ae.decoder, latent, int(self.n_gmm), int(self.est_hidden), float(self.dropout), bottleneck)
-
-    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:
-        reconstruction, z, gamma = module(x)
-        z, gamma = z.double(), gamma.double()  # the mixture maths in float64: covariances of tanh codes are tiny
-        gmm = gmm_from_assignments(z, gamma)
-        energy = gmm_energy(z, gmm, float(self.jitter)).mean()
-        diag = torch.diagonal(gmm.cov, dim1=-2, dim2=-1) + float(self.jitter)
-        penalty = (1.0 / diag).sum()
-        rec = (reconstruction - x).pow(2).flatten(1).sum(1).mean()  # ||x - x'||^2, DAGMM eq. 7
-        return rec + (float(self.lambda_energy) * energy + float(self.lambda_cov) * penalty).to(rec.dtype)
+        return DAGMM(ae.encoder, ae.decoder, latent, int(self.n_gmm), int(self.est_hidden), float(self.dropout), bottleneck,
+                     float(self.lambda_energy), float(self.lambda_cov), float(self.jitter))
 
     @torch.no_grad()
     def _after_training(self, X: np.ndarray) -> None:

@@ -20,12 +20,19 @@ SCORES = ("reconstruction", "energy")
 class EnergyNet(nn.Module):
     """``E(x) = 0.5 ||x - b||^2 - sum_k softplus(f_k(x))`` with ``f = Linear(flatten(features(x)))``.
 
-    Shape: input ``(B, *input_shape)``; :meth:`energy` returns ``(B,)``.
+    Shape: input ``(B, *input_shape)``; :meth:`energy` returns ``(B,)``.  :meth:`loss` is denoising score matching
+    with corruption ``noise_std``; :meth:`sample_errors` (validation) the same objective without the corruption.
+    Both differentiate the energy with respect to the input, so validation runs with gradients on
+    (``needs_input_grad``).
     """
 
-    def __init__(self, features: nn.Module, code_numel: int, n_units: int, input_shape: tuple[int, ...]) -> None:
+    needs_input_grad = True
+
+    def __init__(self, features: nn.Module, code_numel: int, n_units: int, input_shape: tuple[int, ...],
+                 noise_std: float = 0.1) -> None:
         super().__init__()
         self.features = features
+        self.noise_std = float(noise_std)
         self.head = nn.Linear(code_numel, n_units)
         self.bias = nn.Parameter(torch.zeros(input_shape))
 
@@ -43,6 +50,16 @@ class EnergyNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """The one-step reconstruction ``x - dE/dx(x)`` (for a Gaussian-smoothed density, the denoised ``x``)."""
         return x - self.energy_and_grad(x, create_graph=self.training)[1]
+
+    def loss(self, x: Tensor) -> Tensor:
+        """``||x - (x_noisy - dE/dx(x_noisy))||^2`` per sample, averaged, ``x_noisy = x + noise_std * N(0, I)``."""
+        noisy = x + self.noise_std * torch.randn_like(x)
+        _, grad = self.energy_and_grad(noisy, create_graph=torch.is_grad_enabled() and self.training)
+        return (x - (noisy - grad)).pow(2).flatten(1).sum(1).mean()
+
+    def sample_errors(self, x: Tensor) -> Tensor:
+        """``||dE/dx(x)||^2`` per sample, ``(B,)``: the objective at zero corruption, so validation draws no noise."""
+        return self.energy_and_grad(x, create_graph=False)[1].detach().pow(2).flatten(1).sum(1)
 
 
 class DSEBMDetector(DeepDetector):
@@ -107,12 +124,7 @@ class DSEBMDetector(DeepDetector):
         self.architecture_ = resolve_architecture(self.architecture, X)
         encoder = build_autoencoder(self.architecture_, X, self.model_options).encoder
         numel = int(np.prod(code_shape(encoder, X.shape[1:])))
-        return EnergyNet(encoder, numel, int(self.n_units), tuple(X.shape[1:]))
-
-    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:
-        noisy = x + float(self.noise_std) * torch.randn_like(x)
-        _, grad = module.energy_and_grad(noisy, create_graph=torch.is_grad_enabled() and module.training)
-        return (x - (noisy - grad)).pow(2).flatten(1).sum(1).mean()
+        return EnergyNet(encoder, numel, int(self.n_units), tuple(X.shape[1:]), float(self.noise_std))
 
     def _score_batch(self, module: nn.Module, x: Tensor) -> Tensor:
         energy, grad = module.energy_and_grad(x, create_graph=False)

@@ -61,6 +61,19 @@ class PixelCNN(nn.Module):
         logits = self.net(x * 2 - 1)  # centred input
         return logits.view(b, c, LEVELS, h, w).transpose(1, 2)
 
+    def nll(self, x: Tensor) -> Tensor:
+        """Per-element NLL in nats of images ``x`` in [0, 1] after quantisation, ``(B, C, H, W)``."""
+        target = quantise(x)
+        return F.cross_entropy(self(target.float() / (LEVELS - 1)), target, reduction="none")
+
+    def loss(self, x: Tensor) -> Tensor:
+        """Mean NLL per element (nats): the objective :func:`memae.training.train` minimises."""
+        return self.nll(x).mean()
+
+    def sample_errors(self, x: Tensor) -> Tensor:
+        """Mean NLL per element of each image, ``(B,)`` (validation)."""
+        return self.nll(x).flatten(1).mean(1)
+
 
 def quantise(x: Tensor) -> Tensor:
     """Images in [0, 1] -> integer levels 0..255 ``(B, C, H, W)`` (int64)."""
@@ -126,14 +139,5 @@ class PixelCNNDetector(DeepDetector):
     def _build(self, X: np.ndarray) -> nn.Module:
         return PixelCNN(X.shape[1], int(self.hidden), int(self.n_layers))
 
-    @staticmethod
-    def _nll(module: nn.Module, x: Tensor) -> Tensor:
-        """Per-element NLL in nats, ``(B, C, H, W)``."""
-        target = quantise(x)
-        return F.cross_entropy(module(target.float() / (LEVELS - 1)), target, reduction="none")
-
-    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:
-        return self._nll(module, x).mean()
-
     def _score_batch(self, module: nn.Module, x: Tensor) -> Tensor:
-        return self._nll(module, x).flatten(1).mean(1) / math.log(2)
+        return module.sample_errors(x) / math.log(2)

@@ -18,13 +18,15 @@ class VAE(nn.Module):
     """``encoder -> (mu, logvar) heads -> reparameterised sample -> decoder``.
 
     The heads are 1x1 convolutions on a latent feature map ``(B, C, h, w)`` and linear layers on a latent vector
-    ``(B, C)``; both keep the latent's shape, so the autoencoder's decoder is reused unchanged.
+    ``(B, C)``; both keep the latent's shape, so the autoencoder's decoder is reused unchanged.  :meth:`loss` is the
+    objective :func:`memae.training.train` minimises; :meth:`sample_errors` the per-sample one it validates with.
     """
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_shape: tuple[int, ...]) -> None:
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_shape: tuple[int, ...], beta: float = 1.0) -> None:
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
+        self.beta = float(beta)
         channels = latent_shape[0]
         make = (lambda: nn.Conv2d(channels, channels, 1)) if len(latent_shape) == 3 else (lambda: nn.Linear(channels, channels))
         self.mu = make()
@@ -39,6 +41,20 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         return self.decoder(z), mu, logvar
+
+    def _per_sample_loss(self, x: Tensor) -> Tensor:
+        reconstruction, mu, logvar = self(x)
+        rec = (reconstruction - x).pow(2).flatten(1).sum(1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).flatten(1).sum(1)
+        return rec + self.beta * kl
+
+    def loss(self, x: Tensor) -> Tensor:
+        """``sum((x - decoder(z))^2) + beta * KL(q(z|x) || N(0, I))`` per sample, averaged over the batch."""
+        return self._per_sample_loss(x).mean()
+
+    def sample_errors(self, x: Tensor) -> Tensor:
+        """The loss of each sample, ``(B,)``; in eval mode ``z = mu``, so validation draws no noise."""
+        return self._per_sample_loss(x)
 
 
 class VAEDetector(DeepDetector):
@@ -95,13 +111,7 @@ class VAEDetector(DeepDetector):
     def _build(self, X: np.ndarray) -> nn.Module:
         self.architecture_ = resolve_architecture(self.architecture, X)
         ae = build_autoencoder(self.architecture_, X, self.model_options)
-        return VAE(ae.encoder, ae.decoder, code_shape(ae.encoder, X.shape[1:]))
-
-    def _loss(self, module: nn.Module, x: Tensor) -> Tensor:
-        reconstruction, mu, logvar = module(x)
-        rec = (reconstruction - x).pow(2).flatten(1).sum(1)
-        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).flatten(1).sum(1)
-        return (rec + float(self.beta) * kl).mean()
+        return VAE(ae.encoder, ae.decoder, code_shape(ae.encoder, X.shape[1:]), float(self.beta))
 
     def _score_batch(self, module: nn.Module, x: Tensor) -> Tensor:
         mu, _ = module.encode(x)

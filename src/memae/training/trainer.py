@@ -1,5 +1,9 @@
 """The training loop: Adam on eq. 10, validation on held-out training normals, best/last checkpoints, resume, DDP.
 
+It trains any network with a ``loss(x)`` method (a :class:`memae.MemAE`, whose loss is eq. 10, or a baseline
+network of :mod:`memae.baselines`).  Validation averages the per-sample reconstruction MSE, or the network's own
+``sample_errors(x)`` where it defines one (the baselines, whose objective is not a reconstruction).
+
 The loop order is fixed: (shuffle seeded by epoch) -> forward/backward/step per batch -> validation ->
 checkpoint.  Shuffling depends only on ``(seed, epoch)``, so a resumed run ends exactly where an uninterrupted one
 would.  Under ``torchrun`` each process trains on its shard (DistributedSampler) and rank 0 alone writes files and
@@ -26,15 +30,16 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, Te
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig
-from ..errors import CheckpointError, ConfigError, DataError
+from ..errors import CheckpointError, ConfigError, DataError, DivergenceError
 from ..io import write_csv
 from ..memory import MemoryModule
+from ..models.memae import LossBreakdown
 from .checkpoint import load_checkpoint, save_checkpoint
 from .selection import separation
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
 __all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset", "shrink_warmup",
-           "shrink_warmup_factor"]
+           "shrink_warmup_factor", "DivergenceError"]
 
 
 @dataclass
@@ -49,14 +54,33 @@ class TrainResult:
 
 
 class _Objective(nn.Module):
-    """Wraps ``model.loss`` as a forward so that DDP sees (and synchronises) the whole computation."""
+    """Wraps ``model.loss`` as a forward so that DDP sees (and synchronises) the whole computation.
+
+    A loss that is a plain scalar (the baselines') counts as reconstruction term, with no entropy term.
+    """
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: Tensor):
-        return self.model.loss(x)
+        losses = self.model.loss(x)
+        if isinstance(losses, Tensor):
+            return LossBreakdown(losses, losses, losses.new_zeros(()), losses.new_zeros(()))
+        return losses
+
+
+def _sample_errors(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor | None]:
+    """Per-sample validation errors ``(B,)`` and the memory weights (None without memory) of one batch."""
+    if hasattr(model, "sample_errors"):
+        return model.sample_errors(x).detach().float(), None
+    reconstruction, weights = model(x)
+    return ((reconstruction - x) ** 2).flatten(1).mean(1), weights
+
+
+def _eval_grad(model: nn.Module):
+    """No autograd for validation, unless the network differentiates with respect to its input (DSEBM)."""
+    return torch.set_grad_enabled(bool(getattr(model, "needs_input_grad", False)))
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:
@@ -233,15 +257,14 @@ def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats
     return math.inf if math.isnan(value) else value
 
 
-@torch.no_grad()
 def _errors(model: nn.Module, data: Dataset, config: TrainConfig, device) -> np.ndarray:
     """Per-sample reconstruction MSE of the whole ``data`` with the full shrinkage (eval mode), as float32 numpy, in
     the batches that :func:`_validation` uses in one process (so both give the same values)."""
     model.eval()
     out = []
-    for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
-        x = _first(batch).to(device)
-        out.append(((model(x)[0] - x) ** 2).flatten(1).mean(1).cpu())
+    with _eval_grad(model):
+        for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
+            out.append(_sample_errors(model, _first(batch).to(device))[0].cpu())
     return torch.cat(out).numpy()
 
 
@@ -285,6 +308,10 @@ def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, de
         if x.shape[0] == 1 and sums[3] > 0:
             continue  # a lone last sample: BatchNorm cannot normalise one value per channel (1x1 codes, code_dim)
         losses = objective(x)
+        if not torch.isfinite(losses.total):
+            value = losses.total.item()
+            raise DivergenceError(f"the training loss became {value} at epoch {epoch + 1}; lower train.lr (now {config.lr})",
+                                  value, epoch + 1)
         optimizer.zero_grad(set_to_none=True)
         losses.total.backward()
         if config.grad_clip > 0:
@@ -300,7 +327,6 @@ def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, de
     return {"train_loss": total / count, "train_rec": rec / count, "train_entropy": ent / count}
 
 
-@torch.no_grad()
 def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: DistInfo, device, *,
                 per_sample: bool = False) -> tuple[dict[str, float], np.ndarray | None]:
     """Mean reconstruction MSE per sample, each validation sample seen by exactly one process; with a memory also
@@ -318,8 +344,8 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
     errors: list[Tensor] = []
     for batch in DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers):
         x = _first(batch).to(device)
-        reconstruction, weights = model(x)
-        sample_errors = ((reconstruction - x) ** 2).flatten(1).mean(1)
+        with _eval_grad(model):
+            sample_errors, weights = _sample_errors(model, x)
         total += sample_errors.sum().item()
         if per_sample:
             errors.append(sample_errors.cpu())
