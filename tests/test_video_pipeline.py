@@ -183,6 +183,17 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar", "memae"]
     assert not list(run_dir.glob(".*.lock"))
 
+    # A video anomalous throughout has no AUC of its own (null in metrics.json, as Ped2's videos 03 and 08-11):
+    # the per-video table shows n/a and the run still writes its table.
+    ae_metrics = run_dir / "ae-seed1" / "metrics.json"
+    record = json.loads(ae_metrics.read_text())
+    ae_metrics.write_text(json.dumps({**record, "video_aucs": [None] + record["video_aucs"][1:]}))
+    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    per_video = (run_dir / "results.md").read_text().split("## Per-video AUC")[1]
+    ae_row = next(line for line in per_video.splitlines() if line.startswith("| AE"))
+    assert ae_row.split("|")[2].strip() == "n/a"
+    ae_metrics.write_text(json.dumps(record))
+
     # Table 4 takes AE and MemAE from this Table 2 run when every setting matches, and refuses when one differs.
     out4 = tmp_path / "table4"
     argv4 = [a if a != str(out) else str(out4) for a in argv]
