@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..io import claim, write_csv, write_json
+from .provenance import git_commit
 
 if TYPE_CHECKING:
     from . import ReproduceOptions
@@ -109,8 +110,6 @@ def _waiting_for(lock: Path, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[Non
 
 
 def _current_commit() -> str:
-    from .runner import git_commit  # imported here: runner loads torch, which a store alone does not need
-
     return git_commit()
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-import platform
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,10 @@ from ..training import train
 from ..training.distributed import DistInfo
 from ..training.checkpoint import PREPROCESSOR_KEY, update_checkpoint
 
-__all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "write_csv"]
+from .provenance import git_commit, machine_info, provenance  # re-exported: experiments and benchmarks import them from here
+
+__all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "provenance",
+           "write_csv"]
 
 
 @dataclass
@@ -138,52 +139,6 @@ def current_dist_info() -> DistInfo:
     if dist.is_available() and dist.is_initialized():
         return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
     return DistInfo()
-
-
-def machine_info() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5, cwd=Path(__file__).resolve().parent)
-        return (out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")) or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def provenance(seconds: float | None = None, commits: list[str] | None = None, command: str | None = None) -> str:
-    """Markdown lines naming the exact command, commit(s), machine and wall time of a result.
-
-    ``commits``: the commit of every invocation that contributed (a resumed run may span several); default: now.
-    ``command``: default: this process's ``memae ...`` command line.
-    """
-    import shlex
-    import sys
-
-    info = machine_info()
-    if command is None:
-        command = "memae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else "(python API)"
-    lines = [
-        f"- command: `{command}`",
-        f"- commit: `{git_commit()}`" if not commits else
-        "- commit: " + ", then ".join(f"`{c}`" for c in dict.fromkeys(commits)) + " (one per invocation of the run)",
-        f"- machine: {info['platform']}, {info['processor']}, {info['cpu_count']} CPUs, torch {info['torch']} "
-        f"({info['threads']} threads){', ' + info['cuda'] if info['cuda'] else ''}",
-    ]
-    if seconds is not None:
-        lines.append(f"- wall time: {seconds / 60:.1f} min")
-    return "\n".join(lines) + "\n"
 
 
 def with_overrides(config: ExperimentConfig, **sections: dict[str, Any]) -> ExperimentConfig:
