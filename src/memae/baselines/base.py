@@ -218,11 +218,9 @@ class DeepDetector(BaseDetector):
 
     Subclasses implement ``_build(X) -> nn.Module``, a network with ``loss(x) -> Tensor`` (a scalar to minimise)
     and ``sample_errors(x) -> Tensor (B,)`` (the per-sample validation error, drawing no noise), and
-    ``_score_batch(module, x) -> Tensor (B,)``.  ``_needs_input_grad``: scoring differentiates with respect to the
-    input (DSEBM).
+    ``_score_batch(module, x) -> Tensor (B,)``.  A network whose ``needs_input_grad`` is True (DSEBM's) is trained,
+    validated and scored with autograd on, since it differentiates with respect to its input.
     """
-
-    _needs_input_grad = False  # DSEBM differentiates the energy with respect to the input, also when scoring
 
     def _validate_params(self) -> None:
         name = type(self).__name__
@@ -276,8 +274,9 @@ class DeepDetector(BaseDetector):
     def _score(self, X: np.ndarray) -> np.ndarray:
         self.module_.eval()
         scores = []
+        input_grad = bool(getattr(self.module_, "needs_input_grad", False))  # DSEBM scores by dE/dx
         for batch in self._batches(X):
-            with torch.set_grad_enabled(self._needs_input_grad):
+            with torch.set_grad_enabled(input_grad):
                 scores.append(self._score_batch(self.module_, batch).detach().double().cpu())
         return torch.cat(scores).numpy()
 

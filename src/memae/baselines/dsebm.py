@@ -82,8 +82,6 @@ class DSEBMDetector(DeepDetector):
         device, random_state, verbose, contamination: as the other deep detectors.
     """
 
-    _needs_input_grad = True
-
     def __init__(
         self,
         architecture: str = "auto",

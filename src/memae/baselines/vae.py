@@ -42,19 +42,17 @@ class VAE(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         return self.decoder(z), mu, logvar
 
-    def _per_sample_loss(self, x: Tensor) -> Tensor:
+    def sample_errors(self, x: Tensor) -> Tensor:
+        """``sum((x - decoder(z))^2) + beta * KL(q(z|x) || N(0, I))`` of each sample, ``(B,)``; in eval mode
+        ``z = mu``, so validation draws no noise."""
         reconstruction, mu, logvar = self(x)
         rec = (reconstruction - x).pow(2).flatten(1).sum(1)
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).flatten(1).sum(1)
         return rec + self.beta * kl
 
     def loss(self, x: Tensor) -> Tensor:
-        """``sum((x - decoder(z))^2) + beta * KL(q(z|x) || N(0, I))`` per sample, averaged over the batch."""
-        return self._per_sample_loss(x).mean()
-
-    def sample_errors(self, x: Tensor) -> Tensor:
-        """The loss of each sample, ``(B,)``; in eval mode ``z = mu``, so validation draws no noise."""
-        return self._per_sample_loss(x)
+        """The per-sample objective of :meth:`sample_errors`, averaged over the batch."""
+        return self.sample_errors(x).mean()
 
 
 class VAEDetector(DeepDetector):

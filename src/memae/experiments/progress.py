@@ -109,10 +109,6 @@ def _waiting_for(lock: Path, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[Non
         time.sleep(0.02)
 
 
-def _current_commit() -> str:
-    return git_commit()
-
-
 def _experiment_from_folder(run_dir: Path) -> str | None:
     """The experiment a run folder's name starts with (``table1-mnist-20240101-120000``), for the old table
     layout of run.json, which did not name its experiment."""
@@ -187,7 +183,7 @@ class RunStore:
     def log_invocation(self) -> None:
         """The first log line of this invocation: the command, run folder and commit (called once the arguments
         are checked, so that a mistake leaves no log line about a run that never starts)."""
-        commit = self.commits[-1] if self.commits else _current_commit()
+        commit = self.commits[-1] if self.commits else git_commit()
         if self.resumed:
             self.log(f"resuming {self.experiment} in {self.run_dir}: {self.invocation}; commit {commit}", hold=True)
         else:
@@ -209,7 +205,7 @@ class RunStore:
     def create(cls, run_dir: Path, options: ReproduceOptions, **extra: Any) -> RunStore:
         """Start a new run in ``run_dir``: write its ``run.json`` (``extra``: the experiment's own keys)."""
         store = cls(run_dir, options.experiment, command=command_line(options), options=options,
-                    commits=[_current_commit()], started=_dt.datetime.now().isoformat(timespec="seconds"), extra=extra)
+                    commits=[git_commit()], started=_dt.datetime.now().isoformat(timespec="seconds"), extra=extra)
         store._write()  # a new folder: no other process knows it yet
         return store
 
@@ -235,7 +231,7 @@ class RunStore:
                                                                 out=str(run_dir.parent)))
             extra = {k: v for k, v in state.items() if k not in ("experiment", "command", "options", "commits", "started")}
             store = cls(run_dir, options.experiment, command=command, options=options,
-                        commits=[*state["commits"], _current_commit()], started=state["started"], extra=extra)
+                        commits=[*state["commits"], git_commit()], started=state["started"], extra=extra)
             store.invocation = invocation
             store._write()
         return store
