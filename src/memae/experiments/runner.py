@@ -6,6 +6,8 @@ them has its own training loop.
 
 from __future__ import annotations
 
+import logging
+
 import copy
 import os
 import time
@@ -31,6 +33,7 @@ from ..training.checkpoint import PREPROCESSOR_KEY, update_checkpoint
 
 from .provenance import git_commit, machine_info, provenance  # re-exported: experiments and benchmarks import them from here
 
+logger = logging.getLogger(__name__)
 __all__ = ["RunOutcome", "model_for_data", "fit_and_score", "run_training", "machine_info", "git_commit", "provenance",
            "write_csv"]
 
@@ -76,13 +79,19 @@ def fit_and_score(
     result = train(model, data.train, data.val if len(data.val) else None, config.train, run_dir,
                    resume=resume, run_config=config.to_dict(), select_data=select_data, on_epoch=on_epoch)
     # train() ends with the weights of the selected epoch (train.select), not the last epoch's
+    if result.still_improving:
+        logger.warning("the last epoch (%d) was still the best: the model may be under-trained; raise train.epochs "
+                       "(with train.patience to stop once the validation error stops falling)", len(result.history))
+    metrics_stopped = {"stopped_early": result.stopped_early} if config.train.patience else {}
     error, batch = config.score.error, config.score.batch_size
     info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
     val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,
                                        dist_info=info)
     threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
     best_epoch = result.best_epoch + 1 if result.best_epoch is not None else None  # 1-based, as bars and history.csv
-    metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val, "select": config.train.select}
+    metrics: dict[str, Any] = {"best_epoch": best_epoch, "select": config.train.select, **metrics_stopped}
+    if len(data.val):  # no validation claim without validation data
+        metrics["best_val_loss"] = result.best_val
     test_scores = None
     if len(data.test):
         test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)

@@ -13,6 +13,8 @@ shows progress.
 from __future__ import annotations
 
 import contextlib
+import csv
+import logging
 import math
 import os
 import random
@@ -39,7 +41,10 @@ from .selection import separation
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
 __all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset", "shrink_warmup",
-           "shrink_warmup_factor", "DivergenceError"]
+           "shrink_warmup_factor", "recalibrate_batch_norm", "read_history", "DivergenceError"]
+
+logger = logging.getLogger(__name__)
+_BatchNorm = nn.modules.batchnorm._BatchNorm
 
 
 @dataclass
@@ -51,6 +56,13 @@ class TrainResult:
     last_path: Path | None = None
     seconds: float = 0.0
     best_state: dict[str, Tensor] | None = None  # weights of the best epoch (CPU copy), also without a run_dir
+    stopped_early: bool = False  # train.patience ended the run before train.epochs
+
+    @property
+    def still_improving(self) -> bool:
+        """The kept epoch is the last of a run that was not stopped early: more epochs would likely help."""
+        return (not self.stopped_early and len(self.history) > 1 and self.best_epoch is not None
+                and self.best_epoch == int(self.history[-1]["epoch"]))
 
 
 class _Objective(nn.Module):
@@ -176,6 +188,11 @@ def train(
     sampler = DistributedSampler(train_set, info.world_size, info.rank, shuffle=True, seed=config.seed) if info.enabled else None
     board = _tensorboard(run_dir) if config.log == "tensorboard" and run_dir is not None and info.is_main else None
     for epoch in range(start_epoch, config.epochs):
+        if config.patience and result.best_epoch is not None and epoch - 1 - result.best_epoch >= config.patience:
+            result.stopped_early = True
+            logger.info("early stop after epoch %d: no improvement for %d epochs (train.patience)", epoch,
+                        config.patience)
+            break
         tic = time.perf_counter()
         loader = _train_loader(train_set, config, epoch, sampler)
         factor = shrink_warmup_factor(epoch, config.shrink_warmup_epochs)
@@ -189,6 +206,8 @@ def train(
         # would), so DDP keeps the same numbers.
         reuse = select_set is val_set and not info.enabled
         val_stats, val_errors = {"val_loss": math.nan}, None
+        if config.bn_recalibration and (val_set is not None or select_set is not None):
+            recalibrate_batch_norm(model, train_set, config, device)
         if val_set is not None:
             val_stats, val_errors = _validation(model, val_set, config, info, device, per_sample=reuse)
         if select_set is not None:
@@ -202,11 +221,13 @@ def train(
             result.best_val, result.best_epoch = monitored, epoch
             result.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if run_dir is not None and info.is_main:
-            common = dict(epoch=epoch, history=result.history, best_val=result.best_val, config=stored)
+            # The epoch log lives in history.csv only (written first), so a checkpoint's size does not grow with the
+            # epoch count; resume reads the log back up to the checkpoint's epoch.
+            write_history(run_dir / "history.csv", result.history)
+            common = dict(epoch=epoch, best_val=result.best_val, config=stored)
             if improved:
                 result.best_path = save_checkpoint(run_dir / "best.pt", model, None, **common)
             result.last_path = save_checkpoint(run_dir / "last.pt", model, optimizer, **common)
-            write_history(run_dir / "history.csv", result.history)  # every epoch: an interrupted run keeps its log
         if board is not None:
             for key, value in record.items():
                 if key != "epoch" and isinstance(value, (int, float)) and math.isfinite(value):
@@ -243,6 +264,56 @@ def _tensorboard(run_dir: Path):
 def write_history(path: Path, history: list[dict[str, float]]) -> Path:
     """``history.csv``, one row per finished epoch, epochs numbered from 1 as the progress bar shows them."""
     return write_csv(path, [{**r, "epoch": int(r["epoch"]) + 1} for r in history])
+
+
+def read_history(path: Path, up_to_epoch: int | None = None) -> list[dict[str, float]]:
+    """The records of :func:`write_history` back (0-based epochs, floats exactly as written), up to ``up_to_epoch``."""
+    records = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            record: dict[str, float] = {k: float(v) for k, v in row.items() if k != "epoch" and v not in ("", None)}
+            record = {"epoch": int(row["epoch"]) - 1, **record}
+            if up_to_epoch is None or record["epoch"] <= up_to_epoch:
+                records.append(record)
+    return records
+
+
+def _batch_norms(model: nn.Module) -> list[_BatchNorm]:
+    return [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+
+
+def recalibrate_batch_norm(model: nn.Module, data: Dataset, config: TrainConfig, device) -> None:
+    """Set every BatchNorm layer's running statistics to their average over ``data`` with the current weights.
+
+    The same computation as ``torch.optim.swa_utils.update_bn``: statistics reset, cumulative average
+    (``momentum=None``) over the batches of the training batch size, in the training forward.  The global RNG state
+    is left as it was (a sampling network such as the VAE draws noise in its forward), so recalibration does not
+    change the batches or noise of later epochs.  Every process reads the whole of ``data``, so under DDP all ranks
+    end with the same statistics.
+    """
+    norms = _batch_norms(model)
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    was_training = model.training
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    model.train()
+    devices = [device.index or 0] if getattr(device, "type", "cpu") == "cuda" else []
+    seen = 0
+    try:
+        with torch.random.fork_rng(devices=devices), _eval_grad(model):
+            for batch in DataLoader(data, config.batch_size, shuffle=False, num_workers=config.num_workers):
+                x = _first(batch).to(device)
+                if x.shape[0] == 1 and seen:
+                    continue  # a lone last sample, skipped as in training
+                model.loss(x)  # the training forward: BatchNorm sees what it saw in training
+                seen += x.shape[0]
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        model.train(was_training)
 
 
 def _monitored(select: str, epoch: int, val_stats: dict[str, float], train_stats: dict[str, float],
@@ -339,10 +410,12 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
         raise ValueError("per-sample validation errors are for one process; under DDP use _errors")
     model.eval()
     subset = Subset(val_set, shard_indices(len(val_set), info))
-    total, count, zero_queries, queries = 0.0, 0.0, 0.0, 0.0
+    total, count, zero_queries, queries, entropy = 0.0, 0.0, 0.0, 0.0, 0.0
     used = None
     errors: list[Tensor] = []
-    for batch in DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers):
+    active_counts: list[Tensor] = []
+    loader = DataLoader(subset, config.batch_size, shuffle=False, num_workers=config.num_workers)
+    for batch in loader:
         x = _first(batch).to(device)
         with _eval_grad(model):
             sample_errors, weights = _sample_errors(model, x)
@@ -351,18 +424,60 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
             errors.append(sample_errors.cpu())
         count += x.shape[0]
         if weights is not None:
-            flat = weights.movedim(1, -1).reshape(-1, weights.shape[1]) > 0  # (Q, N) addressed?
+            flat_weights = weights.detach().movedim(1, -1).reshape(-1, weights.shape[1]).float()  # (Q, N)
+            flat = flat_weights > 0  # addressed?
             zero_queries += (~flat.any(dim=1)).sum().item()
             queries += flat.shape[0]
+            entropy += -(flat_weights * torch.log(flat_weights + 1e-12)).sum().item()
+            active_counts.append(flat.sum(dim=1).cpu())
             used = flat.any(dim=0) if used is None else used | flat.any(dim=0)
-    sums = all_reduce_sum([total, count, zero_queries, queries], info)
+    batch_total, batch_count = _batch_statistics_errors(model, loader, device)
+    sums = all_reduce_sum([total, count, zero_queries, queries, entropy, batch_total, batch_count], info)
     stats = {"val_loss": sums[0] / max(sums[1], 1.0)}
+    if sums[6] > 0:
+        # the same error with BatchNorm on batch statistics (as in training): the eval-vs-training gap
+        stats["val_loss_batch_stats"] = sums[5] / sums[6]
+        stats["bn_gap"] = stats["val_loss"] / stats["val_loss_batch_stats"] - 1.0 if sums[5] > 0 else math.nan
     if used is not None:
         stats["val_zero_queries"] = sums[2] / max(sums[3], 1.0)
         stats["val_used_slots"] = used.float().mean().item()  # this process's share (rank 0 under DDP)
+        counts = torch.cat(active_counts).float()
+        stats["val_entropy"] = sums[4] / max(sums[3], 1.0)  # nats per query; ln(k) for k equal weights
+        stats["val_active_slots"] = counts.mean().item()  # non-zero weights per query (this process's queries)
+        stats["val_active_slots_p90"] = counts.quantile(0.9).item()
     if not per_sample:
         return stats, None
     return stats, torch.cat(errors).numpy() if errors else np.zeros(0, dtype=np.float32)
+
+
+def _batch_statistics_errors(model: nn.Module, loader: DataLoader, device) -> tuple[float, float]:
+    """Sum and count of the validation errors with every BatchNorm layer on batch statistics, all else in eval mode.
+
+    Momentum 0 keeps the running statistics as they are.  Batches of one sample are skipped (no batch statistics).
+    Returns (0, 0) for a network without BatchNorm.
+    """
+    norms = _batch_norms(model)
+    if not norms:
+        return 0.0, 0.0
+    saved = [(m.momentum, m.num_batches_tracked.clone()) for m in norms]
+    for m in norms:
+        m.momentum = 0.0
+        m.train()
+    total, count = 0.0, 0.0
+    try:
+        for batch in loader:
+            x = _first(batch).to(device)
+            if x.shape[0] < 2:
+                continue
+            with _eval_grad(model):
+                total += _sample_errors(model, x)[0].sum().item()
+            count += x.shape[0]
+    finally:
+        for m, (momentum, tracked) in zip(norms, saved):
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(tracked)
+            m.eval()
+    return total, count
 
 
 def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainResult, device) -> int:
@@ -376,7 +491,9 @@ def _restore(run_dir: Path | None, model: nn.Module, optimizer, result: TrainRes
     except (RuntimeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{run_dir / 'last.pt'} was written by another model than this one "
                               f"({str(exc).splitlines()[0][:120]}); resume with the run's own config") from None
-    result.history = list(state["history"])
+    result.history = list(state.get("history") or [])  # checkpoints written before history.csv held the log
+    if not result.history and (run_dir / "history.csv").is_file():
+        result.history = read_history(run_dir / "history.csv", up_to_epoch=int(state["epoch"]))
     result.best_val = state["best_val"]
     if result.history:
         # the first record with the lowest monitored value, as in the loop; checkpoints without "monitor" (older
