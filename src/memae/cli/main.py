@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..console import EPOCH_LOGGER, close_progress_bars
 from ..errors import MemAEError
 from ..version import __version__
 
@@ -260,13 +261,24 @@ def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str])
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ..scoring.inputs import score_path
-    from .checks import check_output_file
+    from .checks import check_output_file, check_score_inputs
 
     check_output_file(args.out, "--out")
-    path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error,
-                      chunk_rows=args.chunk_rows)
-    print(f"scores written to {path}")
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise MemAEError(f"--chunk-rows must be at least 1, not {args.chunk_rows}")
+    checkpoint = check_score_inputs(args.checkpoint, args.input, args.label_column)  # before torch loads: fails fast
+    from ..scoring.inputs import score_path
+
+    summary = score_path(checkpoint, args.input, args.out, label_column=args.label_column, error=args.error,
+                         chunk_rows=args.chunk_rows)
+    flagged = f"; {summary.flagged} flagged as anomalies" if summary.flagged is not None else ""
+    print(f"{summary.n} samples scored{flagged}; scores written to {summary.path}")
+    if summary.check is not None:
+        print(summary.check.summary() + ("  OUT OF DISTRIBUTION" if summary.check.out_of_distribution else ""))
+    if summary.roc_auc is not None:
+        print(f"roc_auc={summary.roc_auc:.4f} (labels from column {args.label_column!r})")
+    elif summary.auc_note:
+        print(f"no ROC-AUC: {summary.auc_note}")
     return 0
 
 
@@ -370,6 +382,27 @@ def _one_line_warnings(debug: bool) -> None:
     warnings.showwarning = show
 
 
+def _epoch_lines_to_stderr() -> None:
+    """The one line per epoch that replaces progress bars in logs (see :mod:`memae.console`) goes to stderr."""
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        @property
+        def stream(self):  # noqa: ANN202 - sys.stderr as it is when a line is written (tests swap it)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value) -> None:  # noqa: ANN001 - StreamHandler.__init__ sets it; ignored
+            pass
+
+    if not EPOCH_LOGGER.handlers:
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        EPOCH_LOGGER.addHandler(handler)
+        EPOCH_LOGGER.setLevel(logging.INFO)
+        EPOCH_LOGGER.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -377,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     debug = os.environ.get("MEMAE_DEBUG") == "1"
+    _epoch_lines_to_stderr()
     try:
         with warnings.catch_warnings():
             _one_line_warnings(debug)
@@ -384,15 +418,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemAEError as exc:
         if debug:
             raise
+        close_progress_bars()  # the error starts on its own line, not after a bar
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # disk full, a folder removed under us...: still one line, as the README promises
         if debug:
             raise
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        close_progress_bars()  # the error starts on its own line, not after a bar
         print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        close_progress_bars()
         hints = {"train": f"'memae train --resume {getattr(args, 'run_dir', 'RUN_DIR')}'",
                  "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'",
                  "benchmark": "the same 'memae benchmark' command (it skips the fits already in its CSV)"}

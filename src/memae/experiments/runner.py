@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..config import ExperimentConfig, save_config
+from ..console import EPOCH_LOGGER, show_progress
 from ..data.experiment import AUTO_ARCHITECTURE, ExperimentData, build_experiment_data, infer_architecture
 from ..errors import ConfigError
 from ..io import write_csv, write_json  # write_csv is re-exported: the table modules import it from here
@@ -106,7 +107,10 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
     is_main = current_dist_info().is_main
     if is_main:
         save_config(config, run_dir / "config.yaml")
-    outcome = fit_and_score(config, data, run_dir, resume=resume)
+    # bars asked for but stderr is a log file: one line per epoch instead of hundreds of redrawn bars
+    log_epochs = is_main and config.train.progress and not show_progress(config.train.progress)
+    outcome = fit_and_score(config, data, run_dir, resume=resume,
+                            on_epoch=(lambda record: log_epoch(record, config.train.epochs)) if log_epochs else None)
     if not is_main:
         return outcome  # rank 0 alone writes files
     write_json(run_dir / "metrics.json", {**outcome.metrics, "data": data.info, "seconds": outcome.seconds,
@@ -121,6 +125,13 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
 
             plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
     return outcome
+
+
+def log_epoch(record: dict[str, Any], epochs: int) -> None:
+    """One ``epoch 3/10: train_loss=... val_loss=...`` line (logger ``memae.progress``)."""
+    shown = "  ".join(f"{k}={v:.5g}" for k, v in record.items()
+                      if k != "epoch" and isinstance(v, float) and v == v)
+    EPOCH_LOGGER.info("epoch %d/%d: %s", int(record["epoch"]) + 1, epochs, shown)  # 1-based, as history.csv
 
 
 def load_baseline_params(path: Path, method: str) -> dict[str, Any]:
