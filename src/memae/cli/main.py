@@ -199,8 +199,17 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
     return Path(holder[0])
 
 
+_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer", "ap")
+
+
 def _print_metrics(metrics: dict) -> None:
-    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
+    """``k=v`` for the defined metrics; an undefined AUC (one class in the test split) is said in words, and the
+    threshold metrics that would then be 0 or meaningless are not shown."""
+    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc", "auc"))
+    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and v == v and not (one_class and k in _THRESHOLD_METRICS)}
+    if one_class:
+        print("no ROC-AUC, precision or recall: the test split holds one class only (too few rows or labels)")
     if shown:
         print("  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
 
@@ -298,6 +307,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     epochs = args.epochs if args.epochs is not None else (3 if args.quick else None)  # --epochs wins over --quick
     with fresh_run_dir(args.out, "demo") as run_dir:
         result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides, smoke=args.quick)
+    if args.quick:  # three epochs on two digits: the numbers below say nothing about MemAE
+        print("smoke run (--quick): these AUCs only show that the pipeline runs; they are not results "
+              "(run 'memae demo' without --quick for those)")
     print("mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
     print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
     return 0

@@ -83,7 +83,9 @@ def fit_and_score(
                                        dist_info=info)
     threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
     best_epoch = result.best_epoch + 1 if result.best_epoch is not None else None  # 1-based, as bars and history.csv
-    metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val, "select": config.train.select}
+    # without validation data the trainer's "best" is a training loss: claim no validation loss
+    metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val if len(data.val) else None,
+                               "select": config.train.select}
     test_scores = None
     if len(data.test):
         test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)
@@ -120,8 +122,8 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
         rows = [{"index": i, "id": ids[i], "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),
                  "predicted_anomaly": int(s > outcome.threshold)} for i, s in enumerate(outcome.test_scores)]
         write_csv(run_dir / "test_scores.csv", rows)
-        if data.test_labels is not None:
-            from ..reporting import plot_roc_curves
+        if data.test_labels is not None and 0 < int(np.sum(data.test_labels)) < len(data.test_labels):
+            from ..reporting import plot_roc_curves  # a ROC curve needs both classes in the test split
 
             plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
     return outcome
