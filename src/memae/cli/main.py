@@ -215,6 +215,9 @@ def _print_metrics(metrics: dict) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..io import check_checkpoint_file
+
+    check_checkpoint_file(args.checkpoint)  # a wrong path or a text file fails before torch loads
     from ..config import config_from_dict, apply_overrides, new_run_dir, save_config
     from ..data.experiment import build_experiment_data
     from ..io import write_csv, write_json
