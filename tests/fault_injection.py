@@ -36,7 +36,8 @@ UNWRITABLE = "/proc/memae-fault-injection/out"  # cannot be created, even by roo
 class Case:
     name: str
     argv: list[str]
-    expect: str  # "error": exit 1, one line; "damaged": an error line or a warning line, never silent
+    expect: str  # "error": exit 1, one line; "damaged": an error line or a warning line, never silent; "ok": exit 0
+    same_as: str | None = None  # another case whose --out CSV must hold the same scores (one input, two forms)
 
 
 @dataclass
@@ -48,12 +49,16 @@ class Outcome:
     warned: bool
     leftovers: list[str] = field(default_factory=list)
     stderr: str = ""
+    scores: list[str] | None = None  # the "score" column of the --out CSV, for same_as
+    mismatch: str | None = None
 
     @property
     def problems(self) -> list[str]:
-        found = []
+        found = [self.mismatch] if self.mismatch else []
         if self.traceback:
             found.append("traceback")
+        if self.case.expect == "ok" and self.exit_code != 0:
+            found.append("exit code not 0")
         if self.case.expect == "error" and self.exit_code == 0:
             found.append("exit 0 where an error is due")
         if self.case.expect == "damaged" and self.exit_code == 0 and not self.warned:
@@ -123,6 +128,24 @@ def make_inputs(root: Path) -> dict[str, Path]:
     for name in ("cut", "random", "empty", "pickled"):
         p[f"{name}_ckpt"] = root / f"{name}.pt"
 
+    # a table checkpoint with its fitted preprocessing, as `memae train --dataset table` stores it
+    import pandas as pd
+
+    from memae.data.tables import TablePreprocessor
+
+    rows = pd.read_csv(_table(root / "rows.csv")).drop(columns=["label"])
+    rows = rows.assign(b=rows["b"] * 50 + 100)  # unlike a standardised column: skipping the preprocessing shows
+    rows.to_csv(root / "rows.csv", index=False)
+    np.save(root / "rows.npy", rows.to_numpy())
+    pre = TablePreprocessor().fit(rows)
+    p["table_ckpt"] = save_checkpoint(root / "table.pt", build_model("mlp", "memae", in_features=2),
+                                      extra={"error": "mse", "threshold": 1.0, "preprocessor": pre.state_dict()})
+    p.update(rows_csv=root / "rows.csv", rows_npy=root / "rows.npy")
+    (root / "text.pt").write_text("hello\n")  # echo hello > x.pt
+    p["text_ckpt"] = root / "text.pt"
+    _table(root / "tiny.csv", n=12)
+
+    p["tiny_table"] = root / "tiny.csv"
     p["bm_table"] = _table(root / "bm.csv", labels=("B", "M"))
     p["stray_table"] = _table(root / "stray.csv", edit=lambda lines: lines[:9] + ["oops,0.1,0"] + lines[10:])
     p["nan_table"] = _table(root / "nan.csv", edit=lambda lines: lines[:30] + [",0.1,0"] + lines[31:])
@@ -190,6 +213,15 @@ def cases(p: dict[str, Path], out: Path) -> list[Case]:
                                           str(p["a_folder"])], "error"),
         Case("score: truncated checkpoint", ["score", str(p["cut_ckpt"]), str(p["nan_npy"]),
                                              "--out", str(out / "s.csv")], "error"),
+        Case("score: a text file named .pt", ["score", str(p["text_ckpt"]), str(p["rows_csv"]),
+                                              "--out", str(out / "s.csv")], "error"),
+        Case("score: table as CSV", ["score", str(p["table_ckpt"]), str(p["rows_csv"]), "--out", str(out / "c.csv")],
+             "ok"),
+        Case("score: the same rows as .npy", ["score", str(p["table_ckpt"]), str(p["rows_npy"]),
+                                              "--out", str(out / "n.csv")], "ok", same_as="score: table as CSV"),
+        Case("score: .npy too wide for the table model", ["score", str(p["table_ckpt"]), str(p["wrong_shape"]),
+                                                          "--out", str(out / "s.csv")], "error"),
+        Case("train: 12-row table", [*train, *table, "--data-root", str(p["tiny_table"])], "damaged"),
         Case("score-video: cut at 30 %", [*sv, str(p["video_ckpt"]), str(p["cut30_video"]),
                                           "--out", str(out / "v1.csv")], "damaged"),
         Case("score-video: cut at 60 %", [*sv, str(p["video_ckpt"]), str(p["cut60_video"]),
@@ -248,13 +280,20 @@ def run_case(case: Case, out: Path, use_subprocess: bool = False) -> Outcome:
     errors = [line for line in lines if not line.startswith("Warning: ")]
     one_line = code == 0 or (len(errors) == 1 and errors[0].startswith("Error: "))
     new = sorted(_files(out) - before)
+    scores = None
+    if code == 0 and "--out" in case.argv:
+        target = Path(case.argv[case.argv.index("--out") + 1])
+        if target.suffix == ".csv" and target.is_file():
+            import csv
+
+            scores = [row.get("score", "") for row in csv.DictReader(open(target))]
     leftovers = [str(f.relative_to(out)) for f in new if f.name.endswith(".tmp") or f.name.startswith(".")]
     if code != 0:  # a failed command leaves nothing at all
         leftovers = [str(f.relative_to(out)) for f in new]
     for f in new:  # keep the next case's view clean
         f.unlink()
     return Outcome(case, code, one_line, crashed or "Traceback" in err, any(l.startswith("Warning: ") for l in lines),
-                   leftovers, err)
+                   leftovers, err, scores)
 
 
 def run_all(workdir: Path, use_subprocess: bool = False) -> list[Outcome]:
@@ -264,6 +303,10 @@ def run_all(workdir: Path, use_subprocess: bool = False) -> list[Outcome]:
     outcomes = []
     for case in cases(inputs, out):
         outcomes.append(run_case(case, out, use_subprocess))
+        if case.same_as is not None:
+            other = next(o for o in outcomes if o.case.name == case.same_as)
+            if not other.scores or outcomes[-1].scores != other.scores:
+                outcomes[-1].mismatch = f"scores differ from '{case.same_as}'"
         for folder in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
             if not any(folder.iterdir()):
                 folder.rmdir()  # empty folders are not results; a new run folder must not outlive a failure

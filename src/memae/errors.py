@@ -41,3 +41,15 @@ class CheckpointError(MemAEError, RuntimeError):
 class MemAEWarning(UserWarning):
     """Something the user should know that does not stop the command (damaged video, out-of-distribution input,
     a label-like column used as a feature).  The CLI prints it as one ``Warning: ...`` line on stderr."""
+
+
+def did_you_mean(name: str, choices: "list[str] | tuple[str, ...]") -> str:
+    """`` (did you mean 'label'?)`` for the choice nearest to ``name`` (case-insensitive, difflib), else ``""``.
+
+    A list cut at 20 names once hid the very column the user meant; the nearest name is the useful hint.
+    """
+    import difflib
+
+    lowered = {str(c).lower(): str(c) for c in choices}
+    near = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
+    return f" (did you mean {lowered[near[0]]!r}?)" if near else ""

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import CheckpointError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -34,6 +36,51 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+#: How every file ``torch.save`` writes starts (a zip archive); memae checkpoints are never in torch's legacy format.
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def resolve_checkpoint(path: str | os.PathLike[str]) -> Path:
+    """A checkpoint file, or a run folder: its ``best.pt``, or the one ``best.pt`` of its method folders.
+
+    ``memae reproduce table2`` writes one folder per method (``runs/<run>/memae-seed1/best.pt``); a user who passes
+    ``runs/<run>`` means the checkpoint inside.  Several candidates are an error that lists them.  (Here, not beside
+    ``load_checkpoint``, so that the CLI can check paths before it imports torch.)
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return path
+    if (path / "best.pt").is_file():
+        return path / "best.pt"
+    found = sorted(path.glob("*/best.pt"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CheckpointError(f"{path} holds no best.pt (nor do its sub-folders); pass a checkpoint file or a run folder")
+    names = ", ".join(str(p.parent.name) for p in found[:8]) + (", ..." if len(found) > 8 else "")
+    raise CheckpointError(f"{path} holds {len(found)} checkpoints ({names}); pass one of them, e.g. {found[0]}")
+
+
+def check_checkpoint_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` exists, is not empty and starts like a file ``torch.save`` wrote; else one-line :class:`CheckpointError`.
+
+    Reads 4 bytes, imports nothing: a mistyped path or a text file named ``.pt`` fails in milliseconds, before
+    torch loads (and a text file once reached torch's legacy unpickler and left as ``KeyError: 101``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; pass the best.pt or last.pt of a training run folder "
+                              "(or the run folder)")
+    with open(path, "rb") as handle:
+        head = handle.read(len(_ZIP_MAGIC))
+    if not head:
+        raise CheckpointError(f"checkpoint {path} is empty; pass the best.pt or last.pt of a training run folder")
+    if head != _ZIP_MAGIC:
+        raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (truncated, overwritten or another "
+                              "format); use a complete best.pt or last.pt")
+    return path
+
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     """Write dict rows to CSV atomically (columns: union of keys in first-seen order)."""

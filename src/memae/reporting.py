@@ -70,7 +70,8 @@ def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: s
         ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
-    ax.legend(loc="lower right", fontsize=8)
+    if ax.get_legend_handles_labels()[1]:  # no curve (one class only): no legend, and no matplotlib warning
+        ax.legend(loc="lower right", fontsize=8)
     return save_figure(fig, path)
 
 

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..console import EPOCH_LOGGER, close_progress_bars
 from ..errors import MemAEError
 from ..version import __version__
 
@@ -198,13 +199,25 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
     return Path(holder[0])
 
 
+_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer", "ap")
+
+
 def _print_metrics(metrics: dict) -> None:
-    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
+    """``k=v`` for the defined metrics; an undefined AUC (one class in the test split) is said in words, and the
+    threshold metrics that would then be 0 or meaningless are not shown."""
+    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc", "auc"))
+    shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+             and v == v and not (one_class and k in _THRESHOLD_METRICS)}
+    if one_class:
+        print("no ROC-AUC, precision or recall: the test split holds one class only (too few rows or labels)")
     if shown:
         print("  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ..io import check_checkpoint_file
+
+    check_checkpoint_file(args.checkpoint)  # a wrong path or a text file fails before torch loads
     from ..config import config_from_dict, apply_overrides, new_run_dir, save_config
     from ..data.experiment import build_experiment_data
     from ..io import write_csv, write_json
@@ -260,13 +273,24 @@ def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str])
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ..scoring.inputs import score_path
-    from .checks import check_output_file
+    from .checks import check_output_file, check_score_inputs
 
     check_output_file(args.out, "--out")
-    path = score_path(args.checkpoint, args.input, args.out, label_column=args.label_column, error=args.error,
-                      chunk_rows=args.chunk_rows)
-    print(f"scores written to {path}")
+    if args.chunk_rows is not None and args.chunk_rows < 1:
+        raise MemAEError(f"--chunk-rows must be at least 1, not {args.chunk_rows}")
+    checkpoint = check_score_inputs(args.checkpoint, args.input, args.label_column)  # before torch loads: fails fast
+    from ..scoring.inputs import score_path
+
+    summary = score_path(checkpoint, args.input, args.out, label_column=args.label_column, error=args.error,
+                         chunk_rows=args.chunk_rows)
+    flagged = f"; {summary.flagged} flagged as anomalies" if summary.flagged is not None else ""
+    print(f"{summary.n} samples scored{flagged}; scores written to {summary.path}")
+    if summary.check is not None:
+        print(summary.check.summary() + ("  OUT OF DISTRIBUTION" if summary.check.out_of_distribution else ""))
+    if summary.roc_auc is not None:
+        print(f"roc_auc={summary.roc_auc:.4f} (labels from column {args.label_column!r})")
+    elif summary.auc_note:
+        print(f"no ROC-AUC: {summary.auc_note}")
     return 0
 
 
@@ -286,6 +310,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     epochs = args.epochs if args.epochs is not None else (3 if args.quick else None)  # --epochs wins over --quick
     with fresh_run_dir(args.out, "demo") as run_dir:
         result = run_demo(run_dir, classes=classes, epochs=epochs, overrides=args.overrides, smoke=args.quick)
+    if args.quick:  # three epochs on two digits: the numbers below say nothing about MemAE
+        print("smoke run (--quick): these AUCs only show that the pipeline runs; they are not results "
+              "(run 'memae demo' without --quick for those)")
     print("mean ROC-AUC: " + ", ".join(f"{k} {v:.4f}" for k, v in result["mean"].items()))
     print(f"run folder: {run_dir}  ({result['seconds']:.0f} s)")
     return 0
@@ -370,6 +397,27 @@ def _one_line_warnings(debug: bool) -> None:
     warnings.showwarning = show
 
 
+def _epoch_lines_to_stderr() -> None:
+    """The one line per epoch that replaces progress bars in logs (see :mod:`memae.console`) goes to stderr."""
+    import logging
+
+    class StderrHandler(logging.StreamHandler):
+        @property
+        def stream(self):  # noqa: ANN202 - sys.stderr as it is when a line is written (tests swap it)
+            return sys.stderr
+
+        @stream.setter
+        def stream(self, value) -> None:  # noqa: ANN001 - StreamHandler.__init__ sets it; ignored
+            pass
+
+    if not EPOCH_LOGGER.handlers:
+        handler = StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        EPOCH_LOGGER.addHandler(handler)
+        EPOCH_LOGGER.setLevel(logging.INFO)
+        EPOCH_LOGGER.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -377,6 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     debug = os.environ.get("MEMAE_DEBUG") == "1"
+    _epoch_lines_to_stderr()
     try:
         with warnings.catch_warnings():
             _one_line_warnings(debug)
@@ -384,15 +433,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemAEError as exc:
         if debug:
             raise
+        close_progress_bars()  # the error starts on its own line, not after a bar
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # disk full, a folder removed under us...: still one line, as the README promises
         if debug:
             raise
         where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        close_progress_bars()  # the error starts on its own line, not after a bar
         print(f"Error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        close_progress_bars()
         hints = {"train": f"'memae train --resume {getattr(args, 'run_dir', 'RUN_DIR')}'",
                  "reproduce": f"'memae reproduce {getattr(args, 'experiment', 'NAME')} --resume RUN_DIR'",
                  "benchmark": "the same 'memae benchmark' command (it skips the fits already in its CSV)"}

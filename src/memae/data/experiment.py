@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+import warnings
+
+from ..errors import ConfigError, DataError, MemAEWarning
 
 __all__ = ["ExperimentData", "build_experiment_data", "infer_architecture", "AUTO_ARCHITECTURE", "IMAGE_DATASETS",
            "TABLE_DATASETS"]
@@ -53,6 +55,21 @@ def infer_architecture(data: ExperimentData, dataset: str) -> str:
     raise ConfigError(f"cannot choose a network for {dataset} images of shape {shape} (C, H, W); pass --architecture "
                       "(mnist takes 1x28x28, cifar10 3x32x32, digits 1x8x8) and for a folder set data.image_size and "
                       "data.grey to match it")
+
+
+#: Below these sizes a run's numbers are noise (a 12-row table once trained on 5 rows, validated on none, and
+#: reported a "best validation loss"); training still runs, with one warning line.
+MIN_TRAIN_SAMPLES, MIN_VAL_SAMPLES = 50, 10
+
+
+def warn_if_tiny(n_train: int, n_val: int, what: str) -> None:
+    """One :class:`MemAEWarning` line when the training or validation part is below the minimum sizes."""
+    if n_train >= MIN_TRAIN_SAMPLES and n_val >= MIN_VAL_SAMPLES:
+        return
+    no_val = " (no validation data: epochs are compared by training loss and no validation loss is reported)" if n_val == 0 else ""
+    warnings.warn(f"{what}: only {n_train} training and {n_val} validation samples{no_val}; below "
+                  f"{MIN_TRAIN_SAMPLES} / {MIN_VAL_SAMPLES} the scores and metrics mean little: use more data",
+                  MemAEWarning, stacklevel=3)
 
 
 def _split_val(rng: np.random.Generator, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +116,7 @@ def _image_data(data, seed: int) -> ExperimentData:
     split = one_class_split(
         images.labels, data.normal_class, seed, anomaly_fraction=data.anomaly_fraction, val_fraction=data.val_fraction
     )
+    warn_if_tiny(len(split.train_idx), len(split.val_idx), f"{data.dataset} class {data.normal_class}")
     info = {
         "dataset": data.dataset,
         "normal_class": int(data.normal_class),
@@ -208,6 +226,7 @@ def _table_data(data, seed: int) -> ExperimentData:
     else:  # unlabelled: learn from every row, score every row
         train_pool, test_rows, test_labels = np.arange(n), np.arange(n), None
     train_rows, val_rows = _holdout(rng, train_pool, data.val_fraction)
+    warn_if_tiny(len(train_rows), len(val_rows), str(data.root))
     pre = TablePreprocessor().fit(frame.iloc[train_rows])
     info = {"dataset": "table", "path": str(data.root), "n_train": len(train_rows), "n_val": len(val_rows),
             "n_test": len(test_rows), "n_features": len(pre.get_feature_names_out())}

@@ -40,7 +40,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
-from memae.errors import ConfigError, DataError, MemAEWarning
+from memae.errors import ConfigError, DataError, MemAEWarning, did_you_mean
 
 __all__ = [
     "SCALERS",
@@ -762,7 +762,8 @@ def read_table(
         if str(label_column) not in frame.columns:
             cols = list(frame.columns)
             raise DataError(
-                f"{path}: label column {label_column!r} not found (columns: {', '.join(cols[:20])}"
+                f"{path}: label column {label_column!r} not found{did_you_mean(str(label_column), cols)} (columns: "
+                f"{', '.join(cols[:20])}"
                 f"{', ...' if len(cols) > 20 else ''}); pass one of them or no label column"
             )
         y = frame[str(label_column)].to_numpy()

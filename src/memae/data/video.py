@@ -572,7 +572,9 @@ def load_videos(
 ) -> list[np.ndarray]:
     """:func:`load_frames` for several videos; ``progress=True`` shows a tqdm bar on stderr."""
     items: Iterable[Any] = sources
-    if progress:
+    from ..console import show_progress
+
+    if show_progress(progress):
         from tqdm import tqdm
 
         items = tqdm(sources, desc="decoding videos", unit="video")

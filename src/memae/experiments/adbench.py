@@ -224,6 +224,8 @@ def run_adbench(
     """
     from tqdm.auto import tqdm
 
+    from ..console import show_progress
+
     from .runner import git_commit, machine_info
 
     unknown = [d for d in detectors if d not in DETECTORS]
@@ -248,7 +250,7 @@ def run_adbench(
     start = time.perf_counter()
     previous_term = _term_as_interrupt()
     total = len(found) * len(seeds) * len(detectors)
-    bar = tqdm(total=total, initial=total - len(todo), disable=not progress, desc="adbench", unit="fit",
+    bar = tqdm(total=total, initial=total - len(todo), disable=not show_progress(progress), desc="adbench", unit="fit",
                dynamic_ncols=True)
     current: tuple[str, int] | None = None
     split = None

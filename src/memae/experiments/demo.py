@@ -35,6 +35,8 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
     """
     from tqdm.auto import tqdm
 
+    from ..console import show_progress
+
     base = load_config(CONFIG, overrides)
     check_model_section(base.model)  # a bad option name fails now, not after the data is read
     if epochs is not None:
@@ -44,7 +46,8 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
     tic = time.perf_counter()
     auc: dict[str, dict[int, float]] = {m: {} for m in METHODS}
     keep: dict[str, Any] = {}
-    bar = tqdm(total=len(classes) * len(METHODS) * base.train.epochs, desc="demo", unit="epoch", disable=not progress)
+    bar = tqdm(total=len(classes) * len(METHODS) * base.train.epochs, desc="demo", unit="epoch",
+               disable=not show_progress(progress))
     for digit in classes:
         data = build_experiment_data(with_overrides(base, data={"normal_class": digit}).data, base.train.seed)
         for method in METHODS:
@@ -55,7 +58,7 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
             if digit == classes[0]:
                 keep[method] = (outcome.model, outcome.test_scores)
         line = f"digit {digit}: " + "  ".join(f"{LABELS[m]} {auc[m][digit]:.4f}" for m in METHODS)
-        bar.write(line) if progress else echo(line)  # above the bar, which keeps counting
+        bar.write(line) if show_progress(progress) else echo(line)  # above the bar, which keeps counting
         if digit == classes[0]:
             keep["data"] = data
     bar.close()

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..config import ExperimentConfig, save_config
+from ..console import EPOCH_LOGGER, show_progress
 from ..data.experiment import AUTO_ARCHITECTURE, ExperimentData, build_experiment_data, infer_architecture
 from ..errors import ConfigError
 from ..io import write_csv, write_json  # write_csv is re-exported: the table modules import it from here
@@ -89,9 +90,9 @@ def fit_and_score(
                                        dist_info=info)
     threshold = top_fraction_threshold(val_scores, config.score.contamination) if len(val_scores) > 1 else float("inf")
     best_epoch = result.best_epoch + 1 if result.best_epoch is not None else None  # 1-based, as bars and history.csv
-    metrics: dict[str, Any] = {"best_epoch": best_epoch, "select": config.train.select, **metrics_stopped}
-    if len(data.val):  # no validation claim without validation data
-        metrics["best_val_loss"] = result.best_val
+    # without validation data the trainer's "best" is a training loss: claim no validation loss
+    metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val if len(data.val) else None,
+                               "select": config.train.select, **metrics_stopped}
     test_scores = None
     if len(data.test):
         test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)
@@ -115,7 +116,10 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
     is_main = current_dist_info().is_main
     if is_main:
         save_config(config, run_dir / "config.yaml")
-    outcome = fit_and_score(config, data, run_dir, resume=resume)
+    # bars asked for but stderr is a log file: one line per epoch instead of hundreds of redrawn bars
+    log_epochs = is_main and config.train.progress and not show_progress(config.train.progress)
+    outcome = fit_and_score(config, data, run_dir, resume=resume,
+                            on_epoch=(lambda record: log_epoch(record, config.train.epochs)) if log_epochs else None)
     if not is_main:
         return outcome  # rank 0 alone writes files
     write_json(run_dir / "metrics.json", {**outcome.metrics, "data": data.info, "seconds": outcome.seconds,
@@ -125,11 +129,18 @@ def run_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = Fals
         rows = [{"index": i, "id": ids[i], "score": float(s), **({"is_anomaly": int(data.test_labels[i])} if data.test_labels is not None else {}),
                  "predicted_anomaly": int(s > outcome.threshold)} for i, s in enumerate(outcome.test_scores)]
         write_csv(run_dir / "test_scores.csv", rows)
-        if data.test_labels is not None:
-            from ..reporting import plot_roc_curves
+        if data.test_labels is not None and 0 < int(np.sum(data.test_labels)) < len(data.test_labels):
+            from ..reporting import plot_roc_curves  # a ROC curve needs both classes in the test split
 
             plot_roc_curves({config.model.variant: (data.test_labels, outcome.test_scores)}, run_dir / "roc.png")
     return outcome
+
+
+def log_epoch(record: dict[str, Any], epochs: int) -> None:
+    """One ``epoch 3/10: train_loss=... val_loss=...`` line (logger ``memae.progress``)."""
+    shown = "  ".join(f"{k}={v:.5g}" for k, v in record.items()
+                      if k != "epoch" and isinstance(v, float) and v == v)
+    EPOCH_LOGGER.info("epoch %d/%d: %s", int(record["epoch"]) + 1, epochs, shown)  # 1-based, as history.csv
 
 
 def load_baseline_params(path: Path, method: str) -> dict[str, Any]:

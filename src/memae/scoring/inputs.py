@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataError, MemAEWarning
-from ..io import write_csv
+from ..errors import DataError
 from ..training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, load_model
 from .reconstruction import reconstruction_errors
+
+if TYPE_CHECKING:
+    from .stream import ScoreSummary
 
 __all__ = ["score_path", "read_inputs", "read_table_for_model"]
 
@@ -141,40 +142,50 @@ def _read_image_folder(path: Path, input_shape: tuple[int, ...]):
 
 def score_path(checkpoint: str | Path, input_path: str | Path, out: str | Path, *,
                label_column: str | None = None, error: str | None = None, chunk_rows: int | None = None,
-               progress: bool = True) -> Path:
-    """Score ``input_path`` with ``checkpoint`` into the CSV ``out``.  CSV/Parquet tables are streamed in chunks of
-    ``chunk_rows`` rows (default :data:`memae.scoring.stream.CHUNK_ROWS`), so their size is not bounded by memory."""
-    from .stream import CHUNK_ROWS, is_table_path, score_table_stream
+               progress: bool = True) -> "ScoreSummary":
+    """Score ``input_path`` with ``checkpoint`` (a file or a run folder) into the CSV ``out``.
 
+    A table model scores CSV/Parquet tables and ``.npy`` arrays of raw rows through the preprocessing stored in it,
+    streamed in chunks of ``chunk_rows`` rows (default :data:`memae.scoring.stream.CHUNK_ROWS`); an image model
+    scores ``.npy`` images and image folders.  Every form is written by :func:`memae.scoring.stream.write_scores`:
+    the same columns and the same out-of-distribution check.
+    """
+    from ..io import resolve_checkpoint
+    from ..models import ARCHITECTURES
+    from .stream import CHUNK_ROWS, is_table_path, score_table_stream, write_scores
+
+    checkpoint = resolve_checkpoint(checkpoint)  # a run folder stands for its best.pt, as in score-video
     state = load_checkpoint(checkpoint)
-    pre_state = state.get("extra", {}).get(PREPROCESSOR_KEY)
-    kdd = isinstance(pre_state, dict) and pre_state.get("kind") == "KDDPreprocessor"
-    if is_table_path(input_path) and not kdd and Path(input_path).is_file():
-        return score_table_stream(checkpoint, input_path, out, label_column=label_column, error=error,
-                                  chunk_rows=chunk_rows or CHUNK_ROWS, progress=progress)
-    model = load_model(checkpoint, state=state)
+    architecture = (state.get("model_config") or {}).get("architecture")
+    if architecture == "video":
+        raise DataError(f"{checkpoint} is a video model; score videos with 'memae score-video {checkpoint} VIDEO "
+                        "--out scores.csv'")
+    input_path = Path(input_path)
+    if not input_path.exists():
+        raise DataError(f"input {input_path} does not exist; pass a .npy file, an image folder or a .csv/.parquet table")
     extra = state.get("extra", {})
+    pre_state = extra.get(PREPROCESSOR_KEY)
+    kdd = isinstance(pre_state, dict) and pre_state.get("kind") == "KDDPreprocessor"
+    spec = ARCHITECTURES.get(architecture)
+    table_model = pre_state is not None or (spec is not None and spec.kind == "mlp")
+    tabular_input = input_path.is_file() and (is_table_path(input_path) or input_path.suffix.lower() == ".npy")
+    if not table_model and is_table_path(input_path):
+        raise DataError(f"{checkpoint} is an image model ({architecture}); it scores .npy images or an image folder, "
+                        f"not the table {input_path.name}: train a table model with 'memae train --dataset table'")
+    if kdd and input_path.suffix.lower() == ".npy":  # its preprocessing reads raw KDD rows, which an array is not
+        raise DataError(f"{checkpoint} is a KDD Cup 99 model: it scores raw KDD files (such as kddcup.data.gz), "
+                        "not .npy arrays; pass the raw file")
+    if table_model and not kdd and tabular_input:
+        return score_table_stream(checkpoint, input_path, out, label_column=label_column, error=error,
+                                  chunk_rows=chunk_rows or CHUNK_ROWS, progress=progress, state=state)
+    model = load_model(checkpoint, state=state)
     error = error or extra.get("error", "mse")
-    x, ids, labels = read_inputs(Path(input_path), tuple(model.input_shape or ()), state, label_column)
+    x, ids, labels = read_inputs(input_path, tuple(model.input_shape or ()), state, label_column)
     if len(x) == 0:
         raise DataError(f"{input_path} holds no samples; nothing to score")
     if not np.isfinite(x).all():
         raise DataError(f"{input_path} contains NaN or inf values; clean or impute them before scoring")
     scores = reconstruction_errors(model, x, error=error)
-    threshold = extra.get("threshold")
-    from .distribution import DISTRIBUTION_KEY, check_distribution
-
-    check = check_distribution(scores, extra.get(DISTRIBUTION_KEY), error)
-    if check is not None and check.out_of_distribution:
-        warnings.warn(check.warning(str(input_path)), MemAEWarning, stacklevel=2)
-    lo, hi = float(np.min(scores)), float(np.max(scores))
-    normalised = (scores - lo) / (hi - lo) if hi > lo else np.zeros_like(scores)  # 0-1 within this input only
-    rows = []
-    for i, (sample_id, score) in enumerate(zip(ids, scores)):
-        row = {"id": sample_id, "score": float(score), "score_normalised": float(normalised[i])}
-        if threshold is not None:
-            row["predicted_anomaly"] = int(score > threshold)
-        if labels is not None:
-            row[label_column or "label"] = labels[i]
-        rows.append(row)
-    return write_csv(Path(out), rows)
+    label_name = (label_column or "label") if labels is not None else None
+    return write_scores([(ids, scores, labels)], out, extra=extra, error=error, name=str(input_path),
+                        label_name=label_name)

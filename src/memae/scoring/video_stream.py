@@ -196,7 +196,10 @@ def score_video(
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=src.num_frames, desc=f"scoring {src.name}", unit="frame", leave=False, disable=not progress)
+    from ..console import show_progress
+
+    bar = tqdm(total=src.num_frames, desc=f"scoring {src.name}", unit="frame", leave=False,
+               disable=not show_progress(progress))
     centre = clip_len // 2
     errors: list[np.ndarray] = []
     batch: list[np.ndarray] = []

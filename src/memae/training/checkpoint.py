@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import CheckpointError, MemAEError
-from ..io import atomic_path
+from ..io import atomic_path, check_checkpoint_file, resolve_checkpoint  # resolve_checkpoint: re-exported
 from ..version import __version__
 
 __all__ = ["resolve_checkpoint", "save_checkpoint", "load_checkpoint", "update_checkpoint", "load_model", "CHECKPOINT_FORMAT",
@@ -61,11 +61,7 @@ def save_checkpoint(
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Read a checkpoint safely; a missing, corrupt or foreign file raises :class:`CheckpointError`."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist; pass the best.pt or last.pt of a training run folder")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"checkpoint {path} is empty; pass the best.pt or last.pt of a training run folder")
+    path = check_checkpoint_file(path)  # missing, empty, or not a zip (a text file): before torch reads it
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -74,32 +70,12 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str | torch.devi
                                   f"another format); use a complete best.pt or last.pt{_debug_detail(exc)}") from exc
         raise CheckpointError(f"checkpoint {path} is not a memae checkpoint: it holds objects that memae does not load "
                               f"(only plain tensors and values are read, never code){_debug_detail(exc)}") from exc
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError) as exc:
         raise CheckpointError(f"checkpoint {path} is corrupt or not a PyTorch file (truncated, overwritten or another "
                               f"format); use a complete best.pt or last.pt{_debug_detail(exc)}") from exc
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a memae checkpoint (no '{CHECKPOINT_FORMAT}' marker)")
     return state
-
-
-def resolve_checkpoint(path: str | os.PathLike[str]) -> Path:
-    """A checkpoint file, or a run folder: its ``best.pt``, or the one ``best.pt`` of its method folders.
-
-    ``memae reproduce table2`` writes one folder per method (``runs/<run>/memae-seed1/best.pt``); a user who passes
-    ``runs/<run>`` means the checkpoint inside.  Several candidates are an error that lists them.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        return path
-    if (path / "best.pt").is_file():
-        return path / "best.pt"
-    found = sorted(path.glob("*/best.pt"))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise CheckpointError(f"{path} holds no best.pt (nor do its sub-folders); pass a checkpoint file or a run folder")
-    names = ", ".join(str(p.parent.name) for p in found[:8]) + (", ..." if len(found) > 8 else "")
-    raise CheckpointError(f"{path} holds {len(found)} checkpoints ({names}); pass one of them, e.g. {found[0]}")
 
 
 def update_checkpoint(path: str | os.PathLike[str], **extra: Any) -> Path:

@@ -31,6 +31,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
+from ..console import show_progress
+
 from ..config import TrainConfig
 from ..errors import CheckpointError, ConfigError, DataError, DivergenceError
 from ..io import write_csv
@@ -373,7 +375,7 @@ def _train_loader(train_set: Dataset, config: TrainConfig, epoch: int, sampler: 
 def _train_epoch(objective, optimizer, loader, config, epoch, info: DistInfo, device) -> dict[str, float]:
     objective.train()
     sums = [0.0, 0.0, 0.0, 0.0]  # total, reconstruction, entropy, samples
-    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not (config.progress and info.is_main))
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, disable=not show_progress(config.progress and info.is_main))
     for batch in bar:
         x = _first(batch).to(device, non_blocking=True)
         if x.shape[0] == 1 and sums[3] > 0:
