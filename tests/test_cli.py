@@ -69,7 +69,10 @@ def test_config_file_and_flag_overrides(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_quick(tmp_path, capsys):
+def test_demo_quick(tmp_path, capsys, monkeypatch):
+    import memae.console
+
+    monkeypatch.setattr(memae.console, "show_progress", lambda requested=True: requested)  # as on a terminal
     code, out, err = run_cli(["demo", "--quick", "--out", tmp_path], capsys)
     assert code == 0, err
     run = only_run(tmp_path)
@@ -81,6 +84,7 @@ def test_demo_quick(tmp_path, capsys):
     assert all(0.0 <= float(r["mean"]) <= 1.0 for r in rows)
     assert all(r["smoke_run"] == "1" for r in rows) and "Smoke run" in (run / "results.md").read_text()
     assert "demo: 100%" in err and "18/18" in err  # one bar: 2 digits x 3 models x 3 epochs
+    assert "smoke run" in out
 
 
 def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path, capsys, monkeypatch):

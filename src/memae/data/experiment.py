@@ -59,7 +59,7 @@ def infer_architecture(data: ExperimentData, dataset: str) -> str:
 
 #: Below these sizes a run's numbers are noise (a 12-row table once trained on 5 rows, validated on none, and
 #: reported a "best validation loss"); training still runs, with one warning line.
-MIN_TRAIN_SAMPLES, MIN_VAL_SAMPLES = 50, 10
+MIN_TRAIN_SAMPLES, MIN_VAL_SAMPLES = 20, 5
 
 
 def warn_if_tiny(n_train: int, n_val: int, what: str) -> None:
