@@ -31,9 +31,8 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset, TensorDataset
 from tqdm.auto import tqdm
 
-from ..console import show_progress
-
 from ..config import TrainConfig
+from ..console import show_progress
 from ..errors import CheckpointError, ConfigError, DataError, DivergenceError
 from ..io import write_csv
 from ..memory import MemoryModule
