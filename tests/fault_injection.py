@@ -36,7 +36,8 @@ UNWRITABLE = "/proc/memae-fault-injection/out"  # cannot be created, even by roo
 class Case:
     name: str
     argv: list[str]
-    expect: str  # "error": exit 1, one line; "damaged": an error line or a warning line, never silent; "ok": exit 0
+    expect: str  # "error": exit 1, one line; "damaged": an error line or a warning line, never silent; "ok": exit 0;
+    # "clean": a sound file, exit 0 and no warning (a false damage report is a failure too)
     same_as: str | None = None  # another case whose --out CSV must hold the same scores (one input, two forms)
 
 
@@ -63,6 +64,8 @@ class Outcome:
             found.append("exit 0 where an error is due")
         if self.case.expect == "damaged" and self.exit_code == 0 and not self.warned:
             found.append("silent exit 0 on damaged input")
+        if self.case.expect == "clean" and (self.exit_code != 0 or self.warned):
+            found.append("a sound file was reported as damaged or failed")
         if self.exit_code != 0 and not self.one_line:
             found.append("error is not one line")
         if self.leftovers:
@@ -94,6 +97,28 @@ def _video(path: Path, n: int = 40) -> Path:
         for i in range(n):
             image = np.full((24, 24), 20 + 4 * i, np.uint8)
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="gray")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _bframe_video(path: Path, first_pts: int = 0, n: int = 40) -> Path:
+    """An ordinary mpeg4 AVI with B-frames (timestamps then arrive out of order), starting at ``first_pts``."""
+    import av
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width = stream.height = 24
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.options = {"bf": "2"}
+        stream.codec_context.max_b_frames = 2
+        for i in range(n):
+            image = np.zeros((24, 24, 3), np.uint8)
+            image[:, (2 * i) % 24] = 255
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+            frame.pts = first_pts + i
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
@@ -174,6 +199,8 @@ def make_inputs(root: Path) -> dict[str, Path]:
     (root / "text.mp4").write_text("not a video\n")
     p["text_video"] = root / "text.mp4"
     p["good_video"] = root / "good.mkv"
+    p["bframe_video"] = _bframe_video(root / "bframes.avi")
+    p["pts1_video"] = _bframe_video(root / "pts1.mkv", first_pts=1)
     return p
 
 
@@ -238,6 +265,10 @@ def cases(p: dict[str, Path], out: Path) -> list[Case]:
                                            "--out", str(out / "v7.csv")], "error"),
         Case("score-video: image checkpoint", [*sv, str(p["image_ckpt"]), str(p["good_video"]),
                                                "--out", str(out / "v8.csv")], "error"),
+        Case("score-video: B-frame AVI (clean)", [*sv, str(p["video_ckpt"]), str(p["bframe_video"]),
+                                                 "--out", str(out / "v9.csv")], "clean"),
+        Case("score-video: first pts 1 (clean)", [*sv, str(p["video_ckpt"]), str(p["pts1_video"]),
+                                                  "--out", str(out / "v10.csv")], "clean"),
         Case("reproduce: unknown experiment", ["reproduce", "table99", "--out", str(out)], "error"),
     ]
 

@@ -492,3 +492,52 @@ def test_split_concatenated_checks_total():
     assert [p.tolist() for p in parts] == [[False, True], [True, False, True]]
     with pytest.raises(DataError, match="x.npy: 5 frame labels"):
         split_concatenated(np.zeros(5), [2, 2], "x.npy")
+
+
+def _bframe_video(path, first_pts=0, n=40, bf=2, fmt=None, rate=10, pts_step=1):
+    """A small mpeg4 video with B-frames (``bf``) whose first timestamp is ``first_pts``; a moving bar."""
+    import av
+
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream("mpeg4", rate=rate)
+        stream.width = stream.height = 32
+        stream.pix_fmt = "yuv420p"
+        if bf:
+            stream.codec_context.options = {"bf": str(bf)}
+            stream.codec_context.max_b_frames = bf
+        for i in range(n):
+            image = np.zeros((32, 32, 3), np.uint8)
+            image[:, (3 * i) % 32] = 255
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+            frame.pts = first_pts + i * pts_step
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".mp4", ".mkv"])
+@pytest.mark.parametrize("first_pts", [0, 1])
+def test_bframes_and_late_first_timestamp_are_not_damage(tmp_path, suffix, first_pts):
+    pytest.importorskip("av")
+    from memae.data.video import VideoFile
+
+    n = 40
+    video = VideoFile(_bframe_video(tmp_path / f"b{first_pts}{suffix}", first_pts=first_pts, n=n))
+    indices = [i for i, _ in video.iter_indexed_frames()]
+    assert video.damage is None, video.damage.summary()
+    assert indices == list(range(n))
+
+
+def test_bframe_video_cut_short_still_reports_the_lost_end(tmp_path):
+    pytest.importorskip("av")
+    from memae.data.video import VideoFile
+
+    path = _bframe_video(tmp_path / "b.mkv", first_pts=1, n=60)
+    data = path.read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) // 2])
+    video = VideoFile(tmp_path / "cut.mkv")
+    indices = [i for i, _ in video.iter_indexed_frames()]
+    assert video.damage is not None and video.damage.lost > 0
+    assert video.damage.gaps[-1][1] == 59 and all(b > a for a, b in zip(indices, indices[1:]))

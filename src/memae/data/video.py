@@ -16,6 +16,7 @@ Everything here works on grey ``uint8`` frames of shape ``(H, W)``; a video is a
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import re
@@ -37,6 +38,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".m
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
 RESAMPLE_MODES = ("bilinear", "area")
 _CACHE_VERSION = 1
+_REORDER_WINDOW = 4  # frames; deeper than the B-frame runs encoders write (FFmpeg's default is 2-3)
 _NUMBER = re.compile(r"\d+")
 _AV_HINT = "pip install av (PyAV) to read video files, or convert the video to a folder of frames"
 
@@ -269,21 +271,32 @@ class VideoFile(VideoSource):
             stream.thread_type = "AUTO"
             rate = stream.average_rate or stream.guessed_rate
             fps = float(rate) if rate else None
-            start = stream.start_time
             # AVI packets carry no timestamps: the demuxer counts chunks, so after a damaged stretch every later
             # frame would take a wrong number.  The file's own index (idx1) says which chunk is which frame.
             avi_index = _avi_frame_index(self.path, stream.index) if self.path.suffix.lower() == ".avi" else None
             indices: list[int] = []
-            decode_errors, note, previous = 0, "", -1
+            decode_errors, note = 0, ""
+            # Frames are numbered from the stream's own first timestamp (B-frame AVIs start at pts 1, MKVs may
+            # start at any time), and timestamps may arrive out of order within a few frames (B-frames in decode
+            # order): a small window hands out its timestamps sorted, while the pixels keep the decoder's order.
+            origin: list[float] = []
+            window: deque[np.ndarray] = deque()
+            stamps: list[int] = []  # heap of the window's timestamp indices
+            last = [-1]
 
-            def index_of(frame: Any) -> int:
-                nonlocal start
+            def stamp(frame: Any) -> int:
                 if frame.pts is None or fps is None or frame.time_base is None:
-                    return previous + 1
-                if start is None:
-                    start = frame.pts
-                index = int(round(float((frame.pts - start) * frame.time_base) * fps))
-                return max(index, previous + 1)  # never reorder or repeat an index
+                    return max(stamps, default=last[0]) + 1
+                seconds = float(frame.pts * frame.time_base)
+                if not origin:
+                    origin.append(seconds)
+                return int(round((seconds - origin[0]) * fps))
+
+            def release() -> tuple[int, np.ndarray]:
+                index = max(heapq.heappop(stamps), last[0] + 1)  # a repeated timestamp takes the next number
+                last[0] = index
+                indices.append(index)
+                return index, window.popleft()
 
             try:
                 for packet in container.demux(stream):
@@ -295,25 +308,38 @@ class VideoFile(VideoSource):
                         decode_errors += 1  # a damaged packet: skip it, the timestamps show the gap
                         continue
                     for frame in frames:
-                        previous = index_of(frame)
-                        indices.append(previous)
-                        yield previous, frame.to_ndarray(format="gray")
+                        heapq.heappush(stamps, stamp(frame))
+                        window.append(frame.to_ndarray(format="gray"))
+                        if len(window) > _REORDER_WINDOW:
+                            yield release()
             except _av_errors(av) as exc:
                 note = f"reading stopped early ({_short(exc)})"
-            expected = self._expected_frames(container, stream, fps)
+            while window:
+                yield release()
+            offset = int(round((origin[0] - float(stream.start_time * stream.time_base)) * fps)) \
+                if origin and fps and stream.start_time is not None and stream.time_base else 0
+            expected = self._expected_frames(container, stream, fps, offset)
         self._decoded_frames = len(indices)
         self.damage = _damage_report(self.path.name, indices, expected, decode_errors, note)
 
     @staticmethod
-    def _expected_frames(container: Any, stream: Any, fps: float | None) -> int | None:
-        """The frame count the container announces: its frame count, else duration x frame rate."""
+    def _expected_frames(container: Any, stream: Any, fps: float | None, offset: int = 0) -> int | None:
+        """The frame count the container announces: its frame count, else duration x frame rate.
+
+        A duration may be measured from time 0 (Matroska) rather than from the first frame: ``offset`` frames
+        before the first timestamp are not counted as lost.
+        """
         if stream.frames:
             return int(stream.frames)
         if fps:
             if stream.duration and stream.time_base:
-                return int(round(float(stream.duration * stream.time_base) * fps))
+                return max(int(round(float(stream.duration * stream.time_base) * fps)) - max(offset, 0), 0)
             if container.duration:
-                return int(round(container.duration / 1_000_000 * fps))  # container.duration is in microseconds
+                start = (container.start_time or 0) / 1_000_000
+                # container.duration is in microseconds; counted from the first frame's time
+                return max(int(round((container.duration / 1_000_000 - start) * fps)), 0) \
+                    if start and container.duration / 1_000_000 > start else \
+                    int(round(container.duration / 1_000_000 * fps))
         return None
 
     def fingerprint(self) -> dict[str, Any]:
