@@ -4,9 +4,11 @@ time, rows of two processes sharing a run are all kept, the command line is rebu
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -138,7 +140,6 @@ def test_two_store_instances_never_take_the_same_unit(tmp_path):
             assert not theirs  # held by the first
         first.unit_dir("ae-seed0").mkdir()
         (first.unit_dir("ae-seed0") / "metrics.json").write_text("{}")
-    assert not first.lock_path("ae-seed0").exists()
     assert second.done("ae-seed0")
     with second.take("ae-seed0") as theirs:
         assert not theirs  # done: the video notion, metrics.json
@@ -184,8 +185,7 @@ WORKER = textwrap.dedent("""
 
 
 def test_two_processes_split_the_units_and_keep_every_row(tmp_path):
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), name], env=env, stderr=subprocess.PIPE,
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), name], env=_env(), stderr=subprocess.PIPE,
                                 text=True) for name in ("a", "b")]
     for worker in workers:
         _, err = worker.communicate(timeout=120)
@@ -195,4 +195,77 @@ def test_two_processes_split_the_units_and_keep_every_row(tmp_path):
     units = [(r["method"], r["seed"]) for r in rows]
     assert sorted(units) == sorted((m, str(s)) for s in range(6) for m in ("ae", "memae"))  # each once, none lost
     assert {r["worker"] for r in rows} == {"a", "b"}  # both worked
-    assert not list(tmp_path.glob(".*.lock"))
+
+
+def test_a_released_unit_can_be_claimed_again(tmp_path):
+    store = RunStore(tmp_path, "table2")
+    with store.claim("ae-seed0") as mine:
+        assert mine
+    with RunStore(tmp_path, "table2").claim("ae-seed0") as again:
+        assert again
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from memae.experiments.progress import RunStore
+
+    with RunStore(Path(sys.argv[1]), "table2").claim("ae-seed0") as mine:
+        assert mine
+        Path(sys.argv[2]).touch()
+        time.sleep(600)  # killed here, holding the unit
+""")
+
+
+def _env():
+    return {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+def test_the_unit_of_a_crashed_process_can_be_claimed(tmp_path):
+    ready = tmp_path / "holding"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), str(ready)], env=_env())
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and holder.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), "the holder did not take the unit"
+        with RunStore(tmp_path, "table2").claim("ae-seed0") as mine:
+            assert not mine  # held by a live process
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunStore(tmp_path, "table2").claim("ae-seed0") as mine:
+        assert mine  # its process died: the OS released the lock, its file left behind
+
+
+CONTENDER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from memae.experiments.progress import RunStore
+
+    run, name, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    (run / f"ready-{name}").touch()
+    while len(list(run.glob("ready-*"))) < n:  # start together
+        time.sleep(0.001)
+    with RunStore(run, "table2").claim("ae-seed0") as mine:
+        if mine:
+            (run / f"holder-{name}").touch()
+        (run / f"tried-{name}").touch()
+        while len(list(run.glob("tried-*"))) < n:  # hold (or not) until every process has tried
+            time.sleep(0.01)
+""")
+
+
+def test_processes_racing_for_a_unit_left_by_a_dead_one_get_it_once(tmp_path):
+    # The lock file of a crashed claimer is still there; the old stale-lock takeover let two processes that both saw
+    # it stale each unlink the other's fresh lock, so that both ran the unit.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / ".ae-seed0.lock").write_text(f"{socket.gethostname()} {dead.pid}\n")  # as the old lock wrote it
+    n = 4
+    contenders = [subprocess.Popen([sys.executable, "-c", CONTENDER, str(tmp_path), str(i), str(n)], env=_env(),
+                                   stderr=subprocess.PIPE, text=True) for i in range(n)]
+    for contender in contenders:
+        _, err = contender.communicate(timeout=120)
+        assert contender.returncode == 0, err
+    assert len(list(tmp_path.glob("holder-*"))) == 1

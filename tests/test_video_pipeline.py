@@ -6,8 +6,6 @@ import os
 import csv
 import importlib.util
 import json
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,9 +16,9 @@ import torch
 from memae.cli.main import main as memae_main
 from memae.scoring.video_output import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
-from memae.io import claim
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
 from memae.config import ExperimentConfig
+from memae.experiments.progress import RunStore
 from memae.experiments.video import (
     build_video_model,
     load_video_config,
@@ -173,15 +171,14 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
 
     # Two processes on one run: a unit locked by a live process is left to it and the table waits for it.
     (unit / "metrics.json").unlink()
-    (run_dir / ".memae-seed1.lock").write_text(f"{socket.gethostname()} {os.getpid()}\n")  # we are alive
-    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    with RunStore(run_dir, "table2").claim("memae-seed1") as held:  # the other process
+        assert held
+        assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
     assert "memae-seed1: being run by another process, skipping" in (run_dir / "log.txt").read_text()
     assert not (unit / "metrics.json").exists()
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar"]
-    (run_dir / ".memae-seed1.lock").unlink()  # the other process ended
-    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
+    assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0  # the other process ended
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar", "memae"]
-    assert not list(run_dir.glob(".*.lock"))
 
     # A video anomalous throughout has no AUC of its own (null in metrics.json, as Ped2's videos 03 and 08-11):
     # the per-video table shows n/a and the run still writes its table.
@@ -395,20 +392,6 @@ def test_fig7_quick_varies_the_memory_size(bench, tmp_path):
     assert (run_dir / "memae-N20-seed1" / "best.pt").is_file() and (run_dir / "fig7_memory_size.png").is_file()
     state = torch.load(run_dir / "memae-N50-seed1" / "best.pt", weights_only=True)
     assert state["model_config"]["num_slots"] == 50 and state["model"]["memory.memory"].shape[0] == 50
-
-
-def test_claim_is_exclusive_and_takes_over_a_dead_process_lock(tmp_path):
-    lock = tmp_path / ".unit.lock"
-    with claim(lock) as first:
-        assert first and lock.is_file()
-        with claim(lock) as second:
-            assert not second  # held by a live process (this one)
-    assert not lock.exists()  # released
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    lock.write_text(f"{socket.gethostname()} {dead.pid}\n")
-    with claim(lock) as taken:
-        assert taken and lock.read_text().split()[1] == str(os.getpid())
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ import csv
 import json
 import math
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,45 +135,3 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
-
-
-def _lock_owner_alive(path: Path) -> bool:
-    """Whether the process named in a lock file still runs (locks from other hosts are assumed alive)."""
-    try:
-        host, pid = path.read_text(encoding="utf-8").split()[:2]
-        if host != socket.gethostname():
-            return True
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, ValueError):
-        return True  # unreadable or being written: treat as held
-    return True
-
-
-@contextlib.contextmanager
-def claim(path: str | os.PathLike[str]) -> Iterator[bool]:
-    """Try to take an exclusive lock file; yields True if this process holds it (removed on exit), else False.
-
-    Several processes can share one work list this way (``memae reproduce --resume RUN`` started twice runs two
-    methods at once).  A lock left by a dead process on this host is taken over.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if _lock_owner_alive(path):
-                yield False
-                return
-            path.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"{socket.gethostname()} {os.getpid()}\n")
-        try:
-            yield True
-        finally:
-            path.unlink(missing_ok=True)
-        return
-    yield False

@@ -9,8 +9,10 @@ A run folder holds:
   older versions (the tables' flat arguments with ``commits``; the video layout ``{experiment, command, units,
   quick, started}``) are read as well and rewritten in this layout on resume.
 - ``log.txt``: timestamped progress lines, also shown on stderr.
-- ``.{unit_key}.lock``: held (:func:`memae.io.claim`) by the process working on that unit of work, so that a
-  second ``memae reproduce NAME --resume RUN`` takes the next unfinished unit instead of repeating one.
+- ``.{unit_key}.lock``: locked (an OS file lock, :mod:`filelock`) by the process working on that unit of work, so
+  that a second ``memae reproduce NAME --resume RUN`` takes the next unfinished unit instead of repeating one.  The
+  operating system drops the lock when its process ends, crashed or not, so no stale lock is ever taken over; the
+  empty file stays (unlinking it on release would let two processes lock two different inodes of one name).
 - ``runs.csv`` (the tables): one result row per finished unit, merged under a short lock so that two processes
   never lose each other's rows.
 
@@ -25,14 +27,15 @@ import datetime as _dt
 import json
 import shlex
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from ..io import claim, write_csv, write_json
+from filelock import FileLock, Timeout
+
+from ..io import write_csv, write_json
 from .provenance import git_commit
 
 if TYPE_CHECKING:
@@ -95,18 +98,31 @@ class RunLogger:
 
 
 @contextlib.contextmanager
+def _locked(lock: Path, wait: float) -> Iterator[bool]:
+    """Lock ``lock`` (waiting up to ``wait`` seconds); yields whether this process holds it (released on exit).
+
+    Each call uses its own lock object, so that two stores in one process exclude each other as two processes do.
+    """
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    handle = FileLock(lock)
+    try:
+        handle.acquire(timeout=wait)
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        handle.release()
+
+
+@contextlib.contextmanager
 def _waiting_for(lock: Path, timeout: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
     """Hold ``lock`` for a short read-modify-write, waiting while another process holds it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with claim(lock) as mine:
-            if mine:
-                yield
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{lock} has been held for over {timeout:.0f} s; if no memae process uses this run, "
-                               f"delete the lock file")
-        time.sleep(0.02)
+    with _locked(lock, timeout) as mine:
+        if not mine:
+            raise TimeoutError(f"another memae process has held {lock} for over {timeout:.0f} s")
+        yield
 
 
 def _experiment_from_folder(run_dir: Path) -> str | None:
@@ -257,7 +273,7 @@ class RunStore:
     @contextlib.contextmanager
     def claim(self, unit_key: str) -> Iterator[bool]:
         """The unit's lock: True if this process now holds it (released at the end of the block)."""
-        with claim(self.lock_path(unit_key)) as mine:
+        with _locked(self.lock_path(unit_key), wait=0.0) as mine:
             yield mine
 
     @contextlib.contextmanager
