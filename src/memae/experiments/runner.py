@@ -6,9 +6,8 @@ them has its own training loop.
 
 from __future__ import annotations
 
-import logging
-
 import copy
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -83,7 +82,6 @@ def fit_and_score(
     if result.still_improving:
         logger.warning("the last epoch (%d) was still the best: the model may be under-trained; raise train.epochs "
                        "(with train.patience to stop once the validation error stops falling)", len(result.history))
-    metrics_stopped = {"stopped_early": result.stopped_early} if config.train.patience else {}
     error, batch = config.score.error, config.score.batch_size
     info = current_dist_info()  # under torchrun each process scores its shard; no sample is scored twice
     val_scores = reconstruction_errors(model, data.val if len(data.val) else data.train, error=error, batch_size=batch,
@@ -92,7 +90,9 @@ def fit_and_score(
     best_epoch = result.best_epoch + 1 if result.best_epoch is not None else None  # 1-based, as bars and history.csv
     # without validation data the trainer's "best" is a training loss: claim no validation loss
     metrics: dict[str, Any] = {"best_epoch": best_epoch, "best_val_loss": result.best_val if len(data.val) else None,
-                               "select": config.train.select, **metrics_stopped}
+                               "select": config.train.select}
+    if config.train.patience:
+        metrics["stopped_early"] = result.stopped_early
     test_scores = None
     if len(data.test):
         test_scores = reconstruction_errors(model, data.test, error=error, batch_size=batch, dist_info=info)

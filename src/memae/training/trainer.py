@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from ..config import TrainConfig
 from ..console import show_progress
 from ..errors import CheckpointError, ConfigError, DataError, DivergenceError
+from ..functional import entropy_loss
 from ..io import write_csv
 from ..memory import MemoryModule
 from ..models.memae import LossBreakdown
@@ -429,7 +430,7 @@ def _validation(model: nn.Module, val_set: Dataset, config: TrainConfig, info: D
             flat = flat_weights > 0  # addressed?
             zero_queries += (~flat.any(dim=1)).sum().item()
             queries += flat.shape[0]
-            entropy += -(flat_weights * torch.log(flat_weights + 1e-12)).sum().item()
+            entropy += entropy_loss(flat_weights, dim=1).item() * flat.shape[0]  # summed over queries
             active_counts.append(flat.sum(dim=1).cpu())
             used = flat.any(dim=0) if used is None else used | flat.any(dim=0)
     batch_total, batch_count = _batch_statistics_errors(model, loader, device)
