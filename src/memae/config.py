@@ -142,13 +142,15 @@ class ModelOptions:
     activation: str | None = None  # relu | leaky_relu | tanh
     padding: str | None = None  # conv: same | valid
     code_dim: int | None = None  # conv: a fully connected bottleneck of this many numbers after the trunk
+    first_kernel: int | None = None  # conv: the first encoder layer's kernel (the paper's "Conv2(1,2,16)" reads as 1)
+    output_activation: str | None = None  # none (linear, the authors' code) | sigmoid (inputs in [0, 1]) | tanh ([-1, 1])
 
     def given(self) -> dict[str, Any]:
         """The options this config sets (not None): the keyword arguments for ``build_model``."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
 
     def validate(self) -> None:
-        for name in ("num_slots", "in_channels", "in_features", "code_dim"):
+        for name in ("num_slots", "in_channels", "in_features", "code_dim", "first_kernel"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"model.options.{name} must be >= 1, got {value}")

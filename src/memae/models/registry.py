@@ -24,7 +24,7 @@ from .conv import ACTIVATIONS, PADDINGS, LayerSpec, conv_decoder, conv_encoder, 
 from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
 from .mlp import ACTIVATIONS as MLP_ACTIVATIONS, mlp_decoder, mlp_encoder
 
-__all__ = ["Architecture", "ARCHITECTURES", "VARIANTS", "OVERRIDES", "build_model", "option_defaults",
+__all__ = ["Architecture", "ARCHITECTURES", "OUTPUT_ACTIVATIONS", "VARIANTS", "OVERRIDES", "build_model", "option_defaults",
            "check_model_section", "list_architectures", "list_variants"]
 
 
@@ -95,6 +95,9 @@ ARCHITECTURES: dict[str, Architecture] = {
     ),
 }
 
+#: The decoder's last layer: linear (the authors' video code) or squashed into the input's range.
+OUTPUT_ACTIVATIONS = {"none": None, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
 # variant -> (use memory, shrinkage on, entropy on, latent l1 on)
 VARIANTS: dict[str, tuple[bool, bool, bool, bool]] = {
     "ae": (False, False, False, False),
@@ -140,6 +143,9 @@ def check_model_section(model: ModelSection) -> None:
     activations = MLP_ACTIVATIONS if arch.kind == "mlp" else ACTIVATIONS
     if options.activation is not None and options.activation not in activations:
         raise ConfigError(f"model.options.activation must be one of {', '.join(activations)}, got {options.activation!r}")
+    if options.output_activation is not None and options.output_activation not in OUTPUT_ACTIVATIONS:
+        raise ConfigError(f"model.options.output_activation must be one of {', '.join(OUTPUT_ACTIVATIONS)}, "
+                          f"got {options.output_activation!r}")
     if options.padding is not None and options.padding not in PADDINGS:
         raise ConfigError(f"model.options.padding must be one of {', '.join(PADDINGS)}, got {options.padding!r}")
     if options.similarity is not None and options.similarity not in SIMILARITIES:
@@ -171,7 +177,8 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
         **overrides: ``num_slots``, ``shrink_threshold`` (float or ``"k/N"``), ``similarity``, ``temperature``,
             ``entropy_weight``, ``latent_l1_weight``, ``flatten_latent``, ``in_channels``, ``input_size``,
             ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``activation``,
-            ``padding`` (conv: ``"same"`` or ``"valid"``) and ``code_dim`` (conv: a fully connected bottleneck of this
+            ``padding`` (conv: ``"same"`` or ``"valid"``), ``first_kernel`` (conv: the first encoder layer's kernel),
+            ``output_activation`` (``"none"``, ``"sigmoid"`` or ``"tanh"`` after the decoder) and ``code_dim`` (conv: a fully connected bottleneck of this
             many numbers after the conv trunk; the memory, if any, reads it as one query per sample).
 
     Returns:
@@ -190,6 +197,8 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
     settings = {**option_defaults(architecture), **options}
 
     if arch.kind == "mlp":
+        if options.get("first_kernel") is not None:
+            raise ConfigError("first_kernel applies to conv networks only; the mlp architecture has no kernels")
         encoder, decoder, code_dim, input_shape = _build_mlp(arch, options)
         flatten = False
     else:
@@ -197,6 +206,12 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
         flatten = bool(options.get("flatten_latent", arch.flatten_latent)) and options.get("code_dim") is None
         if flatten:
             code_dim *= math.prod(latent_size)
+
+    output_activation = options.get("output_activation", "none")
+    if output_activation not in OUTPUT_ACTIVATIONS:
+        raise ConfigError(f"output_activation must be one of {', '.join(OUTPUT_ACTIVATIONS)}, got {output_activation!r}")
+    if OUTPUT_ACTIVATIONS[output_activation] is not None:
+        decoder = nn.Sequential(decoder, OUTPUT_ACTIVATIONS[output_activation]())
 
     memory = None
     if use_memory:
@@ -241,6 +256,11 @@ def _build_conv(arch: Architecture, options: dict[str, Any]):
         raise ConfigError(f"width must be > 0, got {width}")
     scale = lambda c: max(1, round(c * width))  # noqa: E731
     enc_layers = [(k, s, scale(c)) for k, s, c in arch.encoder]
+    first_kernel = options.get("first_kernel")
+    if first_kernel is not None:
+        if isinstance(first_kernel, bool) or not isinstance(first_kernel, int) or first_kernel < 1:
+            raise ConfigError(f"first_kernel must be a positive integer, got {first_kernel!r}")
+        enc_layers[0] = (first_kernel, *enc_layers[0][1:])
     dec_layers = [(k, s, scale(c)) for k, s, c in arch.decoder[:-1]] + [arch.decoder[-1][:2] + (in_channels,)]
     sizes = encoder_sizes(input_size, enc_layers, padding)
     if any(n < 1 for size in sizes for n in size):
