@@ -1,7 +1,7 @@
 """MemAEDetector as a PyOD ``BaseDetector``: every public method with PyOD's documented semantics.
 
 Written from PyOD's documentation (``pyod.models.base.BaseDetector``) and observed behaviour.  The PyOD-only
-checks skip cleanly when PyOD is not installed; the stand-in base (``memae.pyod_compat.BaseDetector``) is compared
+checks skip cleanly when PyOD is not installed; the stand-in base (``memae.detector_base._PyODStandIn``) is compared
 output for output with PyOD's own class, and a subprocess checks MemAEDetector with PyOD hidden.
 """
 
@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score
 
 from memae.detector import MemAEDetector
 from memae.errors import ConfigError
-from memae.pyod_compat import HAVE_PYOD, BaseDetector as StandInBase
+from memae.detector_base import HAVE_PYOD, _PyODStandIn as StandInBase
 
 FAST = dict(epochs=3, batch_size=64, device="cpu", random_state=0)
 needs_pyod = pytest.mark.skipif(not HAVE_PYOD, reason="PyOD is not installed (pip install memae[pyod])")
@@ -276,7 +276,7 @@ sys.modules["pyod"] = None  # import pyod -> ImportError
 import numpy as np
 from sklearn.base import is_outlier_detector
 from memae.detector import MemAEDetector
-from memae.pyod_compat import HAVE_PYOD, BaseDetector
+from memae.detector_base import HAVE_PYOD, BaseDetector
 assert not HAVE_PYOD and issubclass(MemAEDetector, BaseDetector)
 X = np.random.default_rng(0).normal(size=(80, 4))
 det = MemAEDetector(epochs=1, device="cpu", random_state=0).fit(X)

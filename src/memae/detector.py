@@ -7,7 +7,7 @@
 >>> det.labels_.shape, det.predict(X[:3]).shape, det.predict_proba(X[:3]).shape
 ((200,), (3,), (3, 2))
 
-It is a PyOD ``BaseDetector`` (PyOD's own class when PyOD is installed, see :mod:`memae.pyod_compat`), so
+It is a PyOD ``BaseDetector`` (PyOD's own class when PyOD is installed, see :mod:`memae.detector_base`), so
 ``predict(X, return_confidence=True)``, ``predict_confidence``, ``predict_with_rejection`` and the rest behave as in
 PyOD.  Conventions (PyOD's, which scikit-learn's outlier detectors invert): a higher
 :meth:`~MemAEDetector.decision_function` means more anomalous, labels are 0 (inlier) / 1 (outlier), and
@@ -42,7 +42,8 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklea
 from .data.tables import TablePreprocessor, check_finite, is_dataframe
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
-from .pyod_compat import DetectorBase, is_thresholder
+from .detector_base import (BaseDetector, DetectorParameterError, HasMethods, InstanceOf, Interval, Options, Satisfies,
+                            is_thresholder, positive_ints)
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
 from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
@@ -60,55 +61,7 @@ _DETECTOR_FORMAT = "memae-detector-v1"
 _SCORE_BATCH = 1024  # fixed, so that training and later scores go through the same batching
 
 
-class DetectorParameterError(ConfigError, TypeError):
-    """A bad :class:`MemAEDetector` parameter: a :class:`~memae.errors.ConfigError` (so a ``ValueError``) and a
-    ``TypeError``, like scikit-learn's own parameter errors, with their message."""
-
-
-def _in_range(value: Any, kind: type, low: float | None, high: float | None, closed: str) -> bool:
-    """``value`` is a ``kind`` (``Integral`` or ``Real``) between ``low`` and ``high`` (None: unbounded);
-    ``closed`` is "left", "right", "both" or "neither", as in scikit-learn's ``Interval``."""
-    if not isinstance(value, kind) or (kind is Real and math.isnan(value)):
-        return False
-    above = low is None or (value >= low if closed in ("left", "both") else value > low)
-    below = high is None or (value <= high if closed in ("right", "both") else value < high)
-    return above and below
-
-
-def _among(options: Any) -> str:
-    return "a str among {" + ", ".join(repr(o) for o in sorted(options)) + "}"
-
-
-# Each parameter: (accepts(value), what it must be).  Checked by fit with scikit-learn's message, without its private
-# parameter-validation module.  Ints and floats follow scikit-learn's Interval: bools count as ints, ints as floats.
-_PARAMETER_RULES: dict[str, tuple[Any, str]] = {
-    "contamination": (lambda v: _in_range(v, Real, 0, 0.5, "right") or is_thresholder(v) and all(
-        callable(getattr(v, m, None)) for m in ("fit", "predict")),
-        "a float in the range (0.0, 0.5] or an object implementing 'fit' and 'predict'"),
-    "hidden": (lambda v: v == "auto" if isinstance(v, str) else isinstance(v, (list, tuple)),
-               "'auto' or a non-empty list of positive ints"),
-    "num_slots": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
-    "shrink_threshold": (lambda v: isinstance(v, str) or _in_range(v, Real, 0, 1, "left"),
-                         "a float in the range [0.0, 1.0) or a str such as '1/N'"),
-    "entropy_weight": (lambda v: _in_range(v, Real, 0, None, "left"), "a float in the range [0.0, inf)"),
-    "variant": (lambda v: isinstance(v, str) and v in VARIANTS, _among(VARIANTS)),
-    "epochs": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
-    "batch_size": (lambda v: _in_range(v, Integral, 1, None, "left"), "an int in the range [1, inf)"),
-    "lr": (lambda v: _in_range(v, Real, 0, None, "neither"), "a float in the range (0.0, inf)"),
-    "validation_fraction": (lambda v: _in_range(v, Real, 0, 1, "left"), "a float in the range [0.0, 1.0)"),
-    "select": (lambda v: isinstance(v, str) and v in SELECT_CRITERIA, _among(SELECT_CRITERIA)),
-    "preprocessing": (lambda v: v is None or isinstance(v, TablePreprocessor) or (
-        isinstance(v, str) and v in ("standard", "minmax")),
-        "a str among {'minmax', 'standard'}, None or a memae.data.tables.TablePreprocessor"),
-    "device": (lambda v: isinstance(v, (str, torch.device)), "a str or a torch.device"),
-    "random_state": (lambda v: v is None or isinstance(v, np.random.RandomState) or _in_range(
-        v, Integral, 0, 2**32 - 1, "both"), "an int in the range [0, 4294967295], a numpy RandomState or None"),
-    "verbose": (lambda v: isinstance(v, (bool, np.bool_)) or _in_range(v, Integral, 0, None, "left"),
-                "an int in the range [0, inf) or a bool"),
-}
-
-
-class MemAEDetector(DetectorBase):
+class MemAEDetector(BaseDetector):
     """Memory-augmented autoencoder (Gong et al., ICCV 2019) as an outlier detector for tables.
 
     The network is the ``mlp`` architecture of :func:`memae.build_model` (fully connected, tanh, a memory of
@@ -197,6 +150,26 @@ class MemAEDetector(DetectorBase):
     Unsupervised Anomaly Detection", ICCV 2019.
     """
 
+    _parameter_rules = {
+        **BaseDetector._parameter_rules,
+        "hidden": [Options({"auto"}), Satisfies(positive_ints, "a non-empty list of positive ints")],
+        "num_slots": [Interval(Integral, 1, None, "left")],
+        "shrink_threshold": [Interval(Real, 0, 1, "left"), InstanceOf(str, "a str such as '1/N'")],
+        "entropy_weight": [Interval(Real, 0, None, "left")],
+        "variant": [Options(VARIANTS)],
+        "epochs": [Interval(Integral, 1, None, "left")],
+        "batch_size": [Interval(Integral, 1, None, "left")],
+        "lr": [Interval(Real, 0, None, "neither")],
+        "validation_fraction": [Interval(Real, 0, 1, "left")],
+        "select": [Options(SELECT_CRITERIA)],
+        "preprocessing": [Options({"standard", "minmax"}), None,
+                          InstanceOf(TablePreprocessor, "a memae.data.tables.TablePreprocessor")],
+        "device": [InstanceOf((str, torch.device), "a str or a torch.device")],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, "both"), InstanceOf(np.random.RandomState, "a numpy RandomState"),
+                         None],
+        "verbose": [Interval(Integral, 0, None, "left"), InstanceOf((bool, np.bool_), "a bool")],
+    }
+
     def __init__(
         self,
         *,
@@ -271,24 +244,9 @@ class MemAEDetector(DetectorBase):
         self._process_decision_scores()
         return self
 
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fit on ``X`` and return its 0/1 labels (``labels_``), shape (n_samples,)."""
-        return self.fit(X).labels_
-
     def _check_params(self) -> None:
-        for name, value in self.get_params(deep=False).items():
-            accepts, expected = _PARAMETER_RULES[name]
-            if not accepts(value):
-                raise DetectorParameterError(
-                    f"The {name!r} parameter of {type(self).__name__} must be {expected}. Got {value!r} instead.")
-        hidden = self.hidden
-        if not isinstance(hidden, str):
-            positive = (isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in hidden)
-            if len(hidden) == 0 or not all(positive):
-                raise DetectorParameterError(
-                    f"The 'hidden' parameter of MemAEDetector must be 'auto' or a non-empty list of positive ints. "
-                    f"Got {hidden!r} instead."
-                )
+        """The declared constraints, then what parsing decides: a "k/N" shrink threshold and the device."""
+        super()._check_params()
         resolve_shrink_threshold(self.shrink_threshold, int(self.num_slots))  # ConfigError for a bad "k/N"
         resolve_device(self.device)  # ConfigError for an unknown or unavailable device
 
@@ -331,13 +289,12 @@ class MemAEDetector(DetectorBase):
         result = train(self.model_, Subset(rows, order[n_val:]), Subset(rows, order[:n_val]), config)
         return result.history, int(result.best_epoch)
 
-    def _process_decision_scores(self) -> None:
-        """The base's one place for ``threshold_`` and ``labels_`` (a float ``contamination``: the quantile; a
-        thresholder object: its own ``fit``), plus the score range that :meth:`save` stores."""
-        self._classes = 2  # PyOD's predict_proba reads it; set here so that load() gets it too
+    def _process_decision_scores(self) -> MemAEDetector:
+        """The base's ``threshold_`` and ``labels_``, plus the score range that :meth:`save` stores."""
         super()._process_decision_scores()
         scores = self.decision_scores_
         self._score_min, self._score_max = float(np.min(scores)), float(np.max(scores))
+        return self
 
     # -- scoring --------------------------------------------------------------------------------------------
 

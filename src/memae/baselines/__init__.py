@@ -5,11 +5,12 @@ Each shares :class:`memae.MemAEDetector`'s scikit-learn + PyOD contract (see :mo
 ``decision_scores_`` / ``threshold_`` / ``labels_``, ``predict`` / ``predict_proba`` / ``fit_predict``, and
 ``score_samples(X)`` as in scikit-learn (higher = more normal).  :func:`make_baseline` builds one by name.
 
-May import: models, training, scoring, data, config, errors and io; never detector, experiments, cli or the package
+May import: detector_base (the one detector base), models, training, scoring, data, config, errors and io; never
+detector, experiments, cli or the package
 root.
 """
 
-from .base import BaseDetector, DeepDetector
+from .base import BaseDetector, BaselineDetector, DeepDetector
 from .classic import KDEDetector, OneClassSVMDetector, PCADetector
 from .dagmm import DAGMMDetector
 from .dsebm import DSEBMDetector
@@ -18,6 +19,6 @@ from .registry import BASELINES, list_baselines, make_baseline
 from .vae import VAEDetector
 
 __all__ = [
-    "BASELINES", "make_baseline", "list_baselines", "BaseDetector", "DeepDetector",
+    "BASELINES", "make_baseline", "list_baselines", "BaseDetector", "BaselineDetector", "DeepDetector",
     "OneClassSVMDetector", "KDEDetector", "PCADetector", "VAEDetector", "DSEBMDetector", "PixelCNNDetector", "DAGMMDetector",
 ]

@@ -1,8 +1,9 @@
 """The common interface of the baseline detectors, and the training loop the deep ones share.
 
-Every baseline shares :class:`memae.MemAEDetector`'s contract, scikit-learn + PyOD: :class:`BaseDetector` derives
-from the same base (:data:`memae.pyod_compat.DetectorBase`, PyOD's own ``BaseDetector`` when PyOD is installed).
-The constructor only stores keyword arguments (so ``sklearn.base.clone`` and ``get_params`` work);
+Every baseline shares :class:`memae.MemAEDetector`'s contract, scikit-learn + PyOD: :class:`BaselineDetector`
+derives from the same :class:`memae.detector_base.BaseDetector` (PyOD's own ``BaseDetector`` when PyOD is
+installed).  The constructor only stores keyword arguments (so ``sklearn.base.clone`` and ``get_params`` work),
+whose accepted values each class declares in ``_parameter_rules``;
 ``fit(X, y=None, X_val=None)`` learns from NORMAL training data only and then sets ``decision_scores_`` (the
 scores of ``X``), ``threshold_`` and ``labels_`` (the ``1 - contamination`` quantile, as PyOD does);
 ``decision_function(X)`` returns one float64 anomaly score per sample, HIGHER = MORE ANOMALOUS; ``score_samples(X)``
@@ -19,6 +20,7 @@ last epoch).
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -28,15 +30,16 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..models.registry import ARCHITECTURES, build_model
-from ..pyod_compat import DetectorBase, is_thresholder
+from ..detector_base import BaseDetector, InstanceOf, Interval
 from ..training.distributed import resolve_device
 from ..config import TrainConfig
 from ..training.trainer import DivergenceError, seed_everything, train
 
-__all__ = ["BaseDetector", "DeepDetector", "check_array", "check_unit_range", "resolve_architecture", "build_autoencoder", "code_shape"]
+__all__ = ["BaseDetector", "BaselineDetector", "DeepDetector", "check_samples", "check_unit_range", "resolve_architecture",
+           "build_autoencoder", "code_shape"]
 
 
-def check_array(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
+def check_samples(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
     """``X`` as a C-contiguous float32 array of images ``(N, C, H, W)`` or table rows ``(N, D)``.
 
     Raises:
@@ -58,19 +61,19 @@ def check_array(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
     return array
 
 
-class BaseDetector(DetectorBase):
-    """Base of all baselines: input checks, the fitted-state bookkeeping and the scikit-learn + PyOD contract.
+class BaselineDetector(BaseDetector):
+    """The baselines' ``fit`` and ``decision_function`` on arrays of images or table rows, around two hooks.
 
     Subclasses take a ``contamination`` parameter (default 0.1: a share of outliers in (0, 0.5], or a
-    PyThresh-style thresholder object) and implement ``_fit(X, X_val)`` and ``_score(X)`` (higher = more
-    anomalous); both receive arrays already checked by :func:`check_array` (and, for ``_score``, with the
+    PyThresh-style thresholder object), declare ``_parameter_rules`` and implement ``_fit(X, X_val)`` and
+    ``_score(X)`` (higher = more anomalous); both receive arrays already checked by :func:`check_samples` (and, for ``_score``, with the
     per-sample shape seen by ``fit``).
     """
 
     _min_train_samples = 2
     _images_only = False
 
-    def fit(self, X: Any, y: Any = None, X_val: Any = None) -> "BaseDetector":
+    def fit(self, X: Any, y: Any = None, X_val: Any = None) -> BaselineDetector:
         """Learn the normal class from ``X`` (normal samples only), then score ``X``.
 
         Args:
@@ -82,28 +85,22 @@ class BaseDetector(DetectorBase):
         Returns:
             self, with ``decision_scores_`` (the anomaly scores of ``X``), ``threshold_`` and ``labels_``.
         """
-        X = check_array(X, "X", min_samples=self._min_train_samples)
+        X = check_samples(X, "X", min_samples=self._min_train_samples)
         if self._images_only and X.ndim != 4:
             raise ConfigError(f"{type(self).__name__} models images (N, C, H, W); got table rows {X.shape}: use another method")
         if X_val is not None:
-            X_val = check_array(X_val, "X_val")
+            X_val = check_samples(X_val, "X_val")
             if X_val.shape[1:] != X.shape[1:]:
                 raise DataError(f"X_val: per-sample shape {X_val.shape[1:]} differs from X's {X.shape[1:]}")
-        self._check_contamination()
-        self._validate_params()
+        self._check_params()
         self.input_shape_ = tuple(X.shape[1:])
         self._fit(X, X_val)
         device = getattr(self, "device_", None)
         devices = [device] if isinstance(device, torch.device) and device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # scoring X leaves the global random stream as _fit left it
             self.decision_scores_ = self._scores(X)
-        self._classes = 2  # PyOD's predict_proba reads it
         self._process_decision_scores()
         return self
-
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fit on ``X`` and return its 0/1 labels (``labels_``), shape (n_samples,)."""
-        return self.fit(X).labels_
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Anomaly score of every sample: HIGHER = MORE ANOMALOUS.
@@ -119,44 +116,22 @@ class BaseDetector(DetectorBase):
         """
         if not hasattr(self, "input_shape_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(X_train) before scoring")
-        X = check_array(X, "X", min_samples=0)
+        X = check_samples(X, "X", min_samples=0)
         if tuple(X.shape[1:]) != self.input_shape_:
             raise DataError(f"X: per-sample shape {tuple(X.shape[1:])} differs from the training data's {self.input_shape_}")
         return self._scores(X)
-
-    def score_samples(self, X: Any) -> np.ndarray:
-        """scikit-learn's normality score: HIGHER = MORE NORMAL, ``-decision_function(X)``."""
-        return -self.decision_function(X)
 
     def _scores(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0, dtype=np.float64)
         return np.asarray(self._score(X), dtype=np.float64).reshape(len(X))
 
-    def _check_contamination(self) -> None:
-        contamination = self.contamination
-        if is_thresholder(contamination):
-            if not (hasattr(contamination, "fit") and hasattr(contamination, "predict")):
-                raise ConfigError(f"{type(self).__name__}: contamination must be a share in (0, 0.5] or a thresholder "
-                                  f"object with fit and predict, got {contamination!r}")
-        elif isinstance(contamination, bool) or not 0 < contamination <= 0.5:
-            raise ConfigError(f"{type(self).__name__}: contamination must be in (0, 0.5], got {contamination!r}")
-
     # -- to implement ---------------------------------------------------------------------------------------------
-    def _validate_params(self) -> None:
-        """Raise :class:`ConfigError` on a bad hyper-parameter value (called by ``fit``)."""
-
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _score(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def _positive(owner: str, **values: Any) -> None:
-    for key, value in values.items():
-        if not (isinstance(value, (int, float, np.integer, np.floating)) and value > 0):
-            raise ConfigError(f"{owner}: {key} must be > 0, got {value!r}")
 
 
 def resolve_architecture(architecture: str | None, X: np.ndarray) -> str:
@@ -213,7 +188,7 @@ def check_unit_range(X: np.ndarray, owner: str, name: str = "X") -> None:
         raise DataError(f"{name}: {owner} needs images scaled to [0, 1], found values in [{low:.4g}, {high:.4g}]; divide uint8 images by 255")
 
 
-class DeepDetector(BaseDetector):
+class DeepDetector(BaselineDetector):
     """Shared plumbing of the deep baselines: seeding, device, and training through :func:`memae.training.train`.
 
     Subclasses implement ``_build(X) -> nn.Module``, a network with ``loss(x) -> Tensor`` (a scalar to minimise)
@@ -222,15 +197,17 @@ class DeepDetector(BaseDetector):
     validated and scored with autograd on, since it differentiates with respect to its input.
     """
 
-    def _validate_params(self) -> None:
-        name = type(self).__name__
-        if not (isinstance(self.epochs, (int, np.integer)) and self.epochs >= 1):
-            raise ConfigError(f"{name}: epochs must be an integer >= 1, got {self.epochs!r}")
-        if not (isinstance(self.batch_size, (int, np.integer)) and self.batch_size >= 1):
-            raise ConfigError(f"{name}: batch_size must be an integer >= 1, got {self.batch_size!r}")
-        _positive(name, lr=self.lr)
-        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
-            raise ConfigError(f"{name}: random_state must be an int or None, got {self.random_state!r}")
+    _parameter_rules = {
+        **BaseDetector._parameter_rules,
+        "architecture": [InstanceOf(str, "a str")],  # resolve_architecture names the known ones
+        "model_options": [InstanceOf(dict, "a dict"), None],
+        "epochs": [Interval(Integral, 1, None, "left")],
+        "batch_size": [Interval(Integral, 1, None, "left")],
+        "lr": [Interval(Real, 0, None, "neither")],
+        "device": [InstanceOf((str, torch.device), "a str or a torch.device")],
+        "random_state": [InstanceOf(Integral, "an int"), None],
+        "verbose": [InstanceOf((bool, np.bool_, int, np.integer), "a bool")],
+    }
 
     def _seed(self) -> int:
         if self.random_state is None:

@@ -8,6 +8,7 @@ subsample large training sets (KDD99 has about 200k training rows) to ``max_trai
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -18,21 +19,26 @@ from sklearn.model_selection import KFold
 from sklearn.neighbors import KernelDensity
 from sklearn.svm import OneClassSVM
 
-from ..errors import ConfigError
-from .base import BaseDetector
+from ..detector_base import InstanceOf, Interval, Options, Satisfies
+from .base import BaselineDetector
 
 __all__ = ["OneClassSVMDetector", "KDEDetector", "PCADetector"]
 
 
-class _FlatDetector(BaseDetector):
+def _positive_numbers(value: Any) -> bool:
+    values = np.atleast_1d(np.asarray(value, dtype=float))
+    return values.size > 0 and bool(np.all(values > 0))
+
+
+class _FlatDetector(BaselineDetector):
     """Flatten -> subsample to ``max_train`` -> optional PCA, shared by the shallow detectors."""
 
-    def _check_common(self) -> None:
-        name = type(self).__name__
-        if self.pca_components is not None and not (isinstance(self.pca_components, (int, np.integer)) and self.pca_components >= 1):
-            raise ConfigError(f"{name}: pca_components must be None or an integer >= 1, got {self.pca_components!r}")
-        if self.max_train is not None and not (isinstance(self.max_train, (int, np.integer)) and self.max_train >= 2):
-            raise ConfigError(f"{name}: max_train must be None or an integer >= 2, got {self.max_train!r}")
+    _parameter_rules = {
+        **BaselineDetector._parameter_rules,
+        "pca_components": [Interval(Integral, 1, None, "left"), None],
+        "max_train": [Interval(Integral, 2, None, "left"), None],
+        "random_state": [InstanceOf((Integral, np.random.RandomState), "an int or a numpy RandomState"), None],
+    }
 
     def _prepare_train(self, X: np.ndarray) -> np.ndarray:
         flat = X.reshape(len(X), -1)
@@ -91,10 +97,12 @@ class OneClassSVMDetector(_FlatDetector):
         self.random_state = random_state
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        self._check_common()
-        if not (isinstance(self.nu, (int, float)) and 0 < self.nu <= 1):
-            raise ConfigError(f"OneClassSVMDetector: nu must be in (0, 1], got {self.nu!r}")
+    _parameter_rules = {
+        **_FlatDetector._parameter_rules,
+        "nu": [Interval(Real, 0, 1, "right")],
+        "gamma": [Options({"scale", "auto"}), Interval(Real, 0, None, "left")],
+        "kernel": [InstanceOf(str, "a str"), Satisfies(callable, "a callable")],
+    }
 
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         self.svm_ = OneClassSVM(nu=float(self.nu), gamma=self.gamma, kernel=self.kernel).fit(self._prepare_train(X))
@@ -140,14 +148,11 @@ class KDEDetector(_FlatDetector):
         self.random_state = random_state
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        self._check_common()
-        if not (isinstance(self.cv, (int, np.integer)) and self.cv >= 2):
-            raise ConfigError(f"KDEDetector: cv must be an integer >= 2, got {self.cv!r}")
-        if self.bandwidths is not None:
-            values = np.atleast_1d(np.asarray(self.bandwidths, dtype=float))
-            if values.size == 0 or not np.all(values > 0):
-                raise ConfigError(f"KDEDetector: bandwidths must be positive numbers, got {self.bandwidths!r}")
+    _parameter_rules = {
+        **_FlatDetector._parameter_rules,
+        "cv": [Interval(Integral, 2, None, "left")],
+        "bandwidths": [None, Satisfies(_positive_numbers, "a positive number or a non-empty list of them")],
+    }
 
     def candidate_bandwidths(self, flat: np.ndarray) -> np.ndarray:
         """The bandwidths to try for training rows ``flat`` ``(n, d)``: given ones, or Scott's rule x [1/4 .. 4]."""
@@ -231,13 +236,10 @@ class PCADetector(_FlatDetector):
 
     pca_components = None  # the shared flattening step must not reduce: this detector is the reduction
 
-    def _validate_params(self) -> None:
-        self._check_common()
-        k = self.n_components
-        valid_int = isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1
-        valid_share = isinstance(k, float) and 0 < k < 1
-        if not (valid_int or valid_share):
-            raise ConfigError(f"PCADetector: n_components must be an integer >= 1 or a share in (0, 1), got {k!r}")
+    _parameter_rules = {
+        **_FlatDetector._parameter_rules,
+        "n_components": [Interval(Integral, 1, None, "left"), Interval(Real, 0, 1, "neither")],
+    }
 
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         flat = self._prepare_train(X)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -10,8 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..detector_base import Interval
 from ..errors import ConfigError
-from .base import DeepDetector, _positive, build_autoencoder, code_shape, resolve_architecture
+from .base import DeepDetector, build_autoencoder, code_shape, resolve_architecture
 
 __all__ = ["DAGMMDetector", "DAGMM", "GMM", "gmm_from_assignments", "gmm_energy"]
 
@@ -196,19 +198,16 @@ class DAGMMDetector(DeepDetector):
         self.verbose = verbose
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        for key in ("n_gmm", "est_hidden") + (("latent_dim",) if self.latent_dim is not None else ()):
-            value = getattr(self, key)
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ConfigError(f"DAGMMDetector: {key} must be an integer >= 1, got {value!r}")
-        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
-            raise ConfigError(f"DAGMMDetector: dropout must be in [0, 1), got {self.dropout!r}")
-        for key in ("lambda_energy", "lambda_cov"):
-            value = getattr(self, key)
-            if not (isinstance(value, (int, float)) and value >= 0):
-                raise ConfigError(f"DAGMMDetector: {key} must be >= 0, got {value!r}")
-        _positive("DAGMMDetector", jitter=self.jitter)
+    _parameter_rules = {
+        **DeepDetector._parameter_rules,
+        "latent_dim": [Interval(Integral, 1, None, "left"), None],
+        "n_gmm": [Interval(Integral, 1, None, "left")],
+        "est_hidden": [Interval(Integral, 1, None, "left")],
+        "dropout": [Interval(Real, 0, 1, "left")],
+        "lambda_energy": [Interval(Real, 0, None, "left")],
+        "lambda_cov": [Interval(Real, 0, None, "left")],
+        "jitter": [Interval(Real, 0, None, "neither")],
+    }
 
     def _build(self, X: np.ndarray) -> nn.Module:
         self.architecture_ = resolve_architecture(self.architecture, X)

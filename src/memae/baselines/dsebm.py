@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -9,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import ConfigError
-from .base import DeepDetector, _positive, build_autoencoder, code_shape, resolve_architecture
+from ..detector_base import Interval, Options
+from .base import DeepDetector, build_autoencoder, code_shape, resolve_architecture
 
 __all__ = ["DSEBMDetector", "EnergyNet"]
 
@@ -110,13 +111,12 @@ class DSEBMDetector(DeepDetector):
         self.verbose = verbose
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if self.score not in SCORES:
-            raise ConfigError(f"DSEBMDetector: score must be one of {', '.join(SCORES)}, got {self.score!r}")
-        if not (isinstance(self.n_units, (int, np.integer)) and self.n_units >= 1):
-            raise ConfigError(f"DSEBMDetector: n_units must be an integer >= 1, got {self.n_units!r}")
-        _positive("DSEBMDetector", noise_std=self.noise_std)
+    _parameter_rules = {
+        **DeepDetector._parameter_rules,
+        "score": [Options(SCORES)],
+        "n_units": [Interval(Integral, 1, None, "left")],
+        "noise_std": [Interval(Real, 0, None, "neither")],
+    }
 
     def _build(self, X: np.ndarray) -> nn.Module:
         self.architecture_ = resolve_architecture(self.architecture, X)

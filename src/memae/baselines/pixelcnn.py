@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..detector_base import Interval
 from .base import DeepDetector, check_unit_range
 
 __all__ = ["PixelCNNDetector", "PixelCNN", "MaskedConv2d"]
@@ -119,12 +120,11 @@ class PixelCNNDetector(DeepDetector):
         self.verbose = verbose
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        for key in ("hidden", "n_layers"):
-            value = getattr(self, key)
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ConfigError(f"PixelCNNDetector: {key} must be an integer >= 1, got {value!r}")
+    _parameter_rules = {
+        **DeepDetector._parameter_rules,
+        "hidden": [Interval(Integral, 1, None, "left")],
+        "n_layers": [Interval(Integral, 1, None, "left")],
+    }
 
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         check_unit_range(X, "PixelCNN")

@@ -11,7 +11,7 @@ import inspect
 from typing import Any
 
 from ..errors import ConfigError, UnknownNameError
-from .base import BaseDetector
+from ..detector_base import BaseDetector
 from .classic import KDEDetector, OneClassSVMDetector, PCADetector
 from .dagmm import DAGMMDetector
 from .dsebm import DSEBMDetector

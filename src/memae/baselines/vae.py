@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..errors import ConfigError
+from ..detector_base import Interval
 from .base import DeepDetector, build_autoencoder, code_shape, resolve_architecture
 
 __all__ = ["VAEDetector", "VAE"]
@@ -101,10 +102,7 @@ class VAEDetector(DeepDetector):
         self.verbose = verbose
         self.contamination = contamination
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if not (isinstance(self.beta, (int, float)) and self.beta >= 0):
-            raise ConfigError(f"VAEDetector: beta must be >= 0, got {self.beta!r}")
+    _parameter_rules = {**DeepDetector._parameter_rules, "beta": [Interval(Real, 0, None, "left")]}
 
     def _build(self, X: np.ndarray) -> nn.Module:
         self.architecture_ = resolve_architecture(self.architecture, X)
