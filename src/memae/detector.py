@@ -16,12 +16,9 @@ PyOD.  Conventions (PyOD's, which scikit-learn's outlier detectors invert): a hi
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import os
-import random
-from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -50,7 +47,7 @@ from .scoring.reconstruction import reconstruction_errors
 from .training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, save_checkpoint
 from .training.distributed import resolve_device
 from .config import SELECT_CRITERIA, TrainConfig
-from .training.trainer import train
+from .training.trainer import drawing_from, seeded_generator, train
 
 __all__ = ["MemAEDetector", "DetectorParameterError", "PROBA_METHODS"]
 
@@ -236,11 +233,10 @@ class MemAEDetector(BaseDetector):
         _check_output_finite(x, self.preprocessor_, "X")
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         device = resolve_device(self.device)
-        with _preserve_global_rng(device):
-            torch.manual_seed(seed)  # the weight initialisation; train() re-seeds for the batch order
+        with drawing_from(seeded_generator(seed)):  # the initial weights depend on the seed alone
             self.model_ = self._build_model(x.shape[1])
-            self.history_, self.best_epoch_ = self._train(x, seed, device)
-            self.decision_scores_ = self._scores(x)
+        self.history_, self.best_epoch_ = self._train(x, seed, device)
+        self.decision_scores_ = self._scores(x)
         self._process_decision_scores()
         return self
 
@@ -274,6 +270,7 @@ class MemAEDetector(BaseDetector):
         share = float(self.contamination) if isinstance(self.contamination, Real) else 0.1
         config = TrainConfig(
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
+            deterministic=torch.are_deterministic_algorithms_enabled(),  # the user's setting, as it was
             device=str(device), progress=bool(self.verbose), select=self.select, select_share=share,
         )
         rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(x)))  # shares x's memory; fit has checked that it is finite
@@ -311,9 +308,7 @@ class MemAEDetector(BaseDetector):
         ndarray of shape (n_samples,), float64
         """
         check_is_fitted(self)
-        x = self._transform(X)
-        with _preserve_global_rng(next(self.model_.parameters()).device):  # a DataLoader draws a seed from it
-            return self._scores(x)
+        return self._scores(self._transform(X))
 
     def predict_proba(self, X: Any, method: str = "linear", return_confidence: bool = False) -> Any:
         """Outlier probability per row, as PyOD computes it (this checks ``method`` first, then defers to the base).
@@ -501,25 +496,6 @@ def _check_input_finite(X: Any, what: str) -> None:
 def _check_output_finite(x: np.ndarray, preprocessor: TablePreprocessor, what: str) -> None:
     if not np.isfinite(x).all():
         check_finite(x, f"{what} contains NaN or inf after preprocessing", list(preprocessor.get_feature_names_out()))
-
-
-@contextlib.contextmanager
-def _preserve_global_rng(device: torch.device) -> Iterator[None]:
-    """Leave Python's, NumPy's and torch's (CPU and ``device``) global random states as they were: the trainer
-    seeds them and every DataLoader draws from them."""
-    py_state, np_state = random.getstate(), np.random.get_state()
-    devices = []
-    if device.type == "cuda":
-        devices = [device.index if device.index is not None else torch.cuda.current_device()]
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    with torch.random.fork_rng(devices=devices):
-        try:
-            yield
-        finally:
-            random.setstate(py_state)
-            np.random.set_state(np_state)
-            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 def _plain_params(params: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from ..models.registry import ARCHITECTURES, build_model
 from ..detector_base import BaseDetector, InstanceOf, Interval
 from ..training.distributed import resolve_device
 from ..config import TrainConfig
-from ..training.trainer import DivergenceError, seed_everything, train
+from ..training.trainer import DivergenceError, drawing_from, seeded_generator, train
 
 __all__ = ["BaseDetector", "BaselineDetector", "DeepDetector", "check_samples", "check_unit_range", "resolve_architecture",
            "build_autoencoder", "code_shape"]
@@ -95,10 +95,7 @@ class BaselineDetector(BaseDetector):
         self._check_params()
         self.input_shape_ = tuple(X.shape[1:])
         self._fit(X, X_val)
-        device = getattr(self, "device_", None)
-        devices = [device] if isinstance(device, torch.device) and device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):  # scoring X leaves the global random stream as _fit left it
-            self.decision_scores_ = self._scores(X)
+        self.decision_scores_ = self._scores(X)
         self._process_decision_scores()
         return self
 
@@ -228,9 +225,10 @@ class DeepDetector(BaselineDetector):
     def _fit(self, X: np.ndarray, X_val: np.ndarray | None) -> None:
         seed = self._seed()
         deterministic = torch.are_deterministic_algorithms_enabled()  # keep the user's determinism setting
-        seed_everything(seed, deterministic)  # the initial weights depend on the seed alone
         self.device_ = resolve_device(self.device)
-        self.module_ = self._build(X).to(self.device_)
+        with drawing_from(seeded_generator(seed)):  # the initial weights depend on the seed alone
+            module = self._build(X)
+        self.module_ = module.to(self.device_)
         config = TrainConfig(epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
                              deterministic=deterministic, device=str(self.device_), progress=bool(self.verbose),
                              select="val_loss" if X_val is not None else "last")

@@ -27,7 +27,7 @@ from ..models import ARCHITECTURES, MemAE, build_model
 from ..scoring.metrics import detection_report, top_fraction_threshold
 from ..scoring.distribution import DISTRIBUTION_KEY, summarise_scores
 from ..scoring.reconstruction import reconstruction_errors
-from ..training import train
+from ..training import drawing_from, seeded_generator, train
 from ..training.distributed import DistInfo
 from ..training.checkpoint import PREPROCESSOR_KEY, update_checkpoint
 
@@ -55,8 +55,8 @@ def model_for_data(config: ExperimentConfig, data: ExperimentData) -> MemAE:
     arch = ARCHITECTURES.get(config.model.architecture)
     if arch is not None and arch.kind == "mlp" and "in_features" not in options and len(data.input_shape) == 1:
         options["in_features"] = data.input_shape[0]
-    torch.manual_seed(config.train.seed)  # initial weights depend on the seed only
-    return build_model(config.model.architecture, config.model.variant, **options)
+    with drawing_from(seeded_generator(config.train.seed)):  # initial weights depend on the seed only
+        return build_model(config.model.architecture, config.model.variant, **options)
 
 
 def fit_and_score(

@@ -61,7 +61,7 @@ from ..models import VARIANTS, MemAE, build_model, check_model_section, option_d
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, score_video
-from ..training import TrainConfig, load_checkpoint, resolve_device, train
+from ..training import TrainConfig, drawing_from, load_checkpoint, resolve_device, seeded_generator, train
 from .progress import RunStore, command_line
 from .runner import git_commit, machine_info, write_csv
 
@@ -325,8 +325,8 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     Returns the unit's record (also written to ``unit_dir/metrics.json``, whose presence marks the unit done).
     """
     unit_dir.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(unit.seed)  # initial weights depend on the seed only
-    model = build_video_model(config, unit.method, unit.num_slots)
+    with drawing_from(seeded_generator(unit.seed)):  # initial weights depend on the seed only
+        model = build_video_model(config, unit.method, unit.num_slots)
     train_config = TrainConfig(**{**asdict(config.train), "seed": unit.seed})
     resume = (unit_dir / "last.pt").is_file()
     if resume:

@@ -55,7 +55,8 @@ def reconstruction_errors(
     info = dist_info or DistInfo()
     indices = shard_indices(len(dataset), info)
     scores = []
-    for batch in DataLoader(Subset(dataset, indices), batch_size, shuffle=False):
+    # A loader without a generator draws its workers' base seed from the global stream: scoring leaves that alone.
+    for batch in DataLoader(Subset(dataset, indices), batch_size, shuffle=False, generator=torch.Generator()):
         x = _inputs(batch).to(device)
         scores.append(_per_sample(model(x)[0], x, error).double().cpu())
     local = torch.cat(scores).numpy() if scores else np.zeros(0)
@@ -86,7 +87,7 @@ def memory_distances(model: nn.Module, data: Dataset | Tensor | np.ndarray, *, b
     model.eval().to(device)
     memory = model.memory.memory  # (N, C)
     out = []
-    for batch in DataLoader(dataset, batch_size, shuffle=False):
+    for batch in DataLoader(dataset, batch_size, shuffle=False, generator=torch.Generator()):  # global stream untouched
         z = model.encode(_inputs(batch).to(device))
         queries = z.flatten(1) if model.flatten_latent else z.movedim(1, -1)
         queries = queries.reshape(z.shape[0], -1, memory.shape[1])  # (B, Q, C): Q = 1 or one per position

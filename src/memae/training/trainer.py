@@ -17,7 +17,6 @@ import csv
 import logging
 import math
 import os
-import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .selection import separation
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
-__all__ = ["TrainConfig", "TrainResult", "train", "seed_everything", "as_dataset", "shrink_warmup",
+__all__ = ["TrainConfig", "TrainResult", "train", "drawing_from", "seeded_generator", "use_determinism", "as_dataset", "shrink_warmup",
            "shrink_warmup_factor", "recalibrate_batch_norm", "read_history", "DivergenceError"]
 
 logger = logging.getLogger(__name__)
@@ -97,14 +96,52 @@ def _eval_grad(model: nn.Module):
     return torch.set_grad_enabled(bool(getattr(model, "needs_input_grad", False)))
 
 
-def seed_everything(seed: int, deterministic: bool = False) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+def use_determinism(deterministic: bool) -> None:
+    """Deterministic algorithms on or off (``train.deterministic``); cuDNN autotuning only when off."""
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     if torch.backends.cudnn.is_available():
         torch.backends.cudnn.benchmark = not deterministic
         torch.backends.cudnn.deterministic = deterministic
+
+
+@contextlib.contextmanager
+def drawing_from(generator: torch.Generator) -> Iterator[torch.Generator]:
+    """Inside the block, torch's global random stream on ``generator``'s device is ``generator``'s.
+
+    For code that cannot be handed a generator: module initialisation (``reset_parameters``), ``nn.Dropout``,
+    ``torch.randn_like`` in a sampling network's forward, a ``DataLoader`` drawing its base seed.  On exit
+    ``generator`` holds the advanced state and the global streams (CPU and that device) are as they were.
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> before = torch.get_rng_state()
+    >>> with drawing_from(g):
+    ...     a = torch.rand(2)
+    >>> torch.equal(a, torch.rand(2, generator=torch.Generator().manual_seed(0)))
+    True
+    >>> torch.equal(before, torch.get_rng_state())
+    True
+    """
+    device = generator.device
+    cuda = device.type == "cuda"
+    index = (device.index if device.index is not None else torch.cuda.current_device()) if cuda else None
+    with torch.random.fork_rng(devices=[index] if cuda else []):
+        if cuda:
+            torch.cuda.set_rng_state(generator.get_state(), index)
+        else:
+            torch.set_rng_state(generator.get_state())
+        try:
+            yield generator
+        finally:
+            generator.set_state(torch.cuda.get_rng_state(index) if cuda else torch.get_rng_state())
+
+
+def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator on ``device`` (its type and index) seeded with ``seed``: the stream ``torch.manual_seed(seed)``
+    starts there."""
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    return torch.Generator(device=device if device.type in ("cuda", "cpu") else "cpu").manual_seed(seed)
 
 
 def as_dataset(data: Dataset | Tensor | np.ndarray, what: str = "data") -> Dataset:
@@ -136,6 +173,7 @@ def train(
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     restore_best: bool = True,
     select_data: Dataset | Tensor | np.ndarray | None = None,
+    generator: torch.Generator | None = None,
 ) -> TrainResult:
     """Train ``model`` (a :class:`memae.MemAE`) on normal data only.
 
@@ -152,6 +190,10 @@ def train(
             chosen by ``config.select``: lowest validation loss (``val_loss``), the last epoch (``last``) or the
             highest label-free score separation on ``select_data`` (``separation``, see
             :mod:`memae.training.selection`).
+        generator: the random stream of the training's draws other than the batch order (a sampling network's noise,
+            dropout), on the training device; advanced in place.  Default: a fresh one seeded with ``config.seed``.
+            The batch order depends on ``(config.seed, epoch)`` alone.  The global random states (Python's,
+            NumPy's, torch's) are left as they were.
 
     Returns:
         :class:`TrainResult`, with per-epoch ``monitor`` (the value selection minimises), ``train_loss``, ``train_rec``, ``train_entropy``, ``val_loss``,
@@ -163,7 +205,19 @@ def train(
     start = time.perf_counter()
     device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
     info = init_distributed(device)
-    seed_everything(config.seed, config.deterministic)
+    use_determinism(config.deterministic)
+    if generator is None:
+        generator = seeded_generator(config.seed, device)
+    elif generator.device.type != device.type:
+        raise ConfigError(f"the generator is on {generator.device}, the training on {device}: "
+                          f"make it with torch.Generator(device={str(device)!r})")
+    with drawing_from(generator):
+        return _train(model, train_data, val_data, config, run_dir, device, info, resume=resume, run_config=run_config,
+                      on_epoch=on_epoch, restore_best=restore_best, select_data=select_data, start=start)
+
+
+def _train(model, train_data, val_data, config: TrainConfig, run_dir, device, info: DistInfo, *, resume, run_config,
+           on_epoch, restore_best, select_data, start) -> TrainResult:
     model.to(device)
     objective: nn.Module = _Objective(model)
     if info.enabled:
