@@ -2,6 +2,7 @@
 time, rows of two processes sharing a run are all kept, the command line is rebuilt from the typed options."""
 
 import csv
+import logging
 import json
 import os
 import socket
@@ -124,12 +125,16 @@ def test_rows_merged_by_hand_resume_without_run_json(tmp_path):
     assert store.options.data_root == "/k" and (run / "run.json").is_file()
 
 
-def test_the_logger_writes_timestamped_lines_to_log_txt_and_stderr(tmp_path, capsys):
+def test_the_logger_writes_timestamped_lines_to_log_txt_and_logs_them(tmp_path, caplog):
     store = RunStore(tmp_path, "table3")
-    store.log("hello")
-    line = (tmp_path / "log.txt").read_text().strip()
-    assert line.endswith(" hello") and line[:4].isdigit()
-    assert "hello" in capsys.readouterr().err
+    with caplog.at_level(logging.INFO, logger="memae"):
+        store.log("held", hold=True)
+        assert not caplog.records  # shown only with the next line
+        store.log("hello")
+    lines = (tmp_path / "log.txt").read_text().splitlines()
+    assert lines[1].endswith(" hello") and lines[1][:4].isdigit()
+    assert [r.getMessage() for r in caplog.records] == lines  # the same timestamped lines, the held one first
+    assert {r.name for r in caplog.records} == {"memae.experiments.progress"}
 
 
 def test_two_store_instances_never_take_the_same_unit(tmp_path):

@@ -12,7 +12,7 @@ import sys
 
 __all__ = ["show_progress", "close_progress_bars", "EPOCH_LOGGER"]
 
-#: Logger of the one line per epoch printed in place of the bars; the CLI sends it to stderr.
+#: Logger of the one line per epoch printed in place of the bars; the CLI's handler of ``memae`` shows it.
 EPOCH_LOGGER = logging.getLogger("memae.progress")
 
 

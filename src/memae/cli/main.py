@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..console import EPOCH_LOGGER, close_progress_bars
+from ..console import close_progress_bars
 from ..errors import MemAEError
 from ..version import __version__
 
@@ -397,25 +397,29 @@ def _one_line_warnings(debug: bool) -> None:
     warnings.showwarning = show
 
 
-def _epoch_lines_to_stderr() -> None:
-    """The one line per epoch that replaces progress bars in logs (see :mod:`memae.console`) goes to stderr."""
+def _log_to_stderr() -> None:
+    """The one handler of the library's log records (``logging.getLogger("memae")``, INFO and up): each record's
+    message alone, on stderr as it is when the line is written (tests swap it), through ``tqdm.write`` so that it
+    appears above any progress bar.  Run-log lines carry their own timestamp (:class:`RunLogger`)."""
     import logging
 
-    class StderrHandler(logging.StreamHandler):
-        @property
-        def stream(self):  # noqa: ANN202 - sys.stderr as it is when a line is written (tests swap it)
-            return sys.stderr
+    class StderrHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                from tqdm.auto import tqdm
 
-        @stream.setter
-        def stream(self, value) -> None:  # noqa: ANN001 - StreamHandler.__init__ sets it; ignored
-            pass
+                tqdm.write(self.format(record), file=sys.stderr)
+            except Exception:  # noqa: BLE001 - logging's own rule: a failing handler must not break the run
+                self.handleError(record)
 
-    if not EPOCH_LOGGER.handlers:
+    library = logging.getLogger("memae")
+    if not any(getattr(h, "memae_cli", False) for h in library.handlers):
         handler = StderrHandler()
+        handler.memae_cli = True  # type: ignore[attr-defined] - found again by a second main() in one process
         handler.setFormatter(logging.Formatter("%(message)s"))
-        EPOCH_LOGGER.addHandler(handler)
-        EPOCH_LOGGER.setLevel(logging.INFO)
-        EPOCH_LOGGER.propagate = False
+        library.addHandler(handler)
+    if library.level == logging.NOTSET or library.level > logging.INFO:
+        library.setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -425,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     debug = os.environ.get("MEMAE_DEBUG") == "1"
-    _epoch_lines_to_stderr()
+    _log_to_stderr()
     try:
         with warnings.catch_warnings():
             _one_line_warnings(debug)

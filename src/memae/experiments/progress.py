@@ -8,7 +8,7 @@ A run folder holds:
   arguments a ``--resume`` needs again, the commit of every invocation and when the run began.  Files written by
   older versions (the tables' flat arguments with ``commits``; the video layout ``{experiment, command, units,
   quick, started}``) are read as well and rewritten in this layout on resume.
-- ``log.txt``: timestamped progress lines, also shown on stderr.
+- ``log.txt``: timestamped progress lines, also logged (the ``memae`` command shows them on stderr).
 - ``.{unit_key}.lock``: locked (an OS file lock, :mod:`filelock`) by the process working on that unit of work, so
   that a second ``memae reproduce NAME --resume RUN`` takes the next unfinished unit instead of repeating one.  The
   operating system drops the lock when its process ends, crashed or not, so no stale lock is ever taken over; the
@@ -25,8 +25,8 @@ import contextlib
 import csv
 import datetime as _dt
 import json
+import logging
 import shlex
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -73,16 +73,20 @@ def command_line(options: ReproduceOptions, ignored: tuple[str, ...] = ()) -> st
     return shlex.join(parts)
 
 
+logger = logging.getLogger(__name__)
+
+
 class RunLogger:
-    """Timestamped lines to ``log.txt`` and stderr (through tqdm, so that they appear above any progress bar)."""
+    """Timestamped lines to ``log.txt``, each also an INFO record of this module's logger (the ``memae`` command
+    shows those on stderr, above any progress bar)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._held: list[str] = []
 
     def __call__(self, message: str, *, hold: bool = False) -> None:
-        """Log ``message``; ``hold=True`` writes it to the file now but shows it on stderr only with the next line,
-        so that a run which fails before its first step shows the user nothing but the one-line error."""
+        """Log ``message``; ``hold=True`` writes it to the file now but logs it only with the next line, so that a
+        run which fails before its first step shows the user nothing but the one-line error."""
         line = f"{_dt.datetime.now():%Y-%m-%d %H:%M:%S} {message}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as handle:  # appends of whole lines: safe for two processes
@@ -90,10 +94,8 @@ class RunLogger:
         if hold:
             self._held.append(line)
             return
-        from tqdm.auto import tqdm
-
         for shown in [*self._held, line]:
-            tqdm.write(shown, file=sys.stderr)
+            logger.info("%s", shown)  # timestamped as in log.txt, also for a held line shown later
         self._held.clear()
 
 

@@ -29,11 +29,13 @@ folders of older versions (another config layout) resume and are reused as they 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
 import time
 import types
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +69,8 @@ from .runner import git_commit, machine_info, write_csv
 
 if TYPE_CHECKING:
     from . import ReproduceOptions
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "VideoData", "Unit", "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config",
@@ -199,9 +203,11 @@ def _size_and_cache(d: DataSection) -> tuple[tuple[int, int], Path]:
     return size, (Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir())
 
 
-def read_test_videos(config: ExperimentConfig, log=print) -> VideoData:
+def read_test_videos(config: ExperimentConfig, log: Callable[[str], None] | None = None) -> VideoData:
     """Only the test part of :func:`build_video_data` (the same videos, frames and labels): what ``memae evaluate``
-    reads to score a trained video model.  ``train`` is an empty list and ``val`` None."""
+    reads to score a trained video model.  ``train`` is an empty list and ``val`` None.  ``log``: where progress
+    lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this module's logger."""
+    log = log or logger.info
     d = config.data
     if not d.root:
         raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
@@ -220,8 +226,12 @@ def read_test_videos(config: ExperimentConfig, log=print) -> VideoData:
                      [np.asarray(y, dtype=bool) for y in test_labels], info)
 
 
-def build_video_data(config: ExperimentConfig, log=print) -> VideoData:
-    """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets."""
+def build_video_data(config: ExperimentConfig, log: Callable[[str], None] | None = None) -> VideoData:
+    """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets.
+
+    ``log``: where progress lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this
+    module's logger."""
+    log = log or logger.info
     d = config.data
     if not d.root:
         raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
@@ -319,11 +329,15 @@ def score_test_videos(model: MemAE, config: ExperimentConfig, data: VideoData, e
     return per_video
 
 
-def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path, log=print) -> dict[str, Any]:
+def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path,
+             log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
 
     Returns the unit's record (also written to ``unit_dir/metrics.json``, whose presence marks the unit done).
+    ``log``: where progress lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this module's
+    logger.
     """
+    log = log or logger.info
     unit_dir.mkdir(parents=True, exist_ok=True)
     with drawing_from(seeded_generator(unit.seed)):  # initial weights depend on the seed only
         model = build_video_model(config, unit.method, unit.num_slots)

@@ -15,7 +15,6 @@ May import what :mod:`memae.experiments` may; never cli or argparse.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +141,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     config.validate()
     device = resolve_device(config.train.device)
     model = load_model(checkpoint, device, state=state)
-    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
-    data = read_test_videos(config, log)
+    data = read_test_videos(config)
     error = unit_error(config, config.model.variant)
     per_video = score_test_videos(model, config, data, error, device)
     frames = evaluate_frames(per_video, data.test_labels)
