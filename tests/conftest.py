@@ -16,6 +16,7 @@ def _one_torch_thread():
     torch.set_num_threads(previous)
 
 
+@pytest.fixture(scope="session")
 def datasets_root():
     """The real datasets: $MEMAE_DATASETS, else ../shared/datasets beside the repository."""
     import os
@@ -24,17 +25,26 @@ def datasets_root():
     return Path(os.environ.get("MEMAE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 
-def run_cli(args, capsys):
-    """Run ``memae ARGS`` in-process; returns ``(exit code, stdout, stderr)``."""
+@pytest.fixture
+def run_cli(capsys):
+    """``run_cli(args)`` runs ``memae ARGS`` in-process and returns ``(exit code, stdout, stderr)``."""
     from memae.cli.main import main
 
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    def run(args):
+        code = main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
 
 
-def only_run(out_dir):
-    """The one run folder under ``out_dir``."""
-    runs = [p for p in out_dir.iterdir() if p.is_dir()]
-    assert len(runs) == 1, runs
-    return runs[0]
+@pytest.fixture(scope="session")
+def only_run():
+    """``only_run(out_dir)``: the one run folder under ``out_dir``."""
+
+    def find(out_dir):
+        runs = [p for p in out_dir.iterdir() if p.is_dir()]
+        assert len(runs) == 1, runs
+        return runs[0]
+
+    return find

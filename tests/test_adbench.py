@@ -40,6 +40,7 @@ def test_split_follows_the_protocol():
     assert not np.array_equal(split_table(X, y, seed=2)[0], X_train)
 
 
+@pytest.mark.slow
 def test_quick_run_resumes_and_reports(tmp_path, capsys):
     root, out = tmp_path / "data", tmp_path / "out"
     write_tables(root)

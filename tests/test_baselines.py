@@ -426,6 +426,7 @@ def test_table_baseline_settings_come_from_yaml_and_use_raw_pixels():
         load_baseline_params(table1.BASELINES_CONFIG, "nope")
 
 
+@pytest.mark.slow
 def test_baselines_keep_the_contract_without_pyod():
     """With PyOD hidden, the baselines fall back to the stand-in base, as MemAEDetector does."""
     import subprocess

@@ -13,7 +13,6 @@ import yaml
 
 from memae.cli.main import main
 from memae.config import load_config
-from conftest import only_run, run_cli
 
 TINY = ["--dataset", "digits", "--architecture", "digits", "--epochs", "2", "--lr", "0.001",
         "--set", "train.progress=false"]
@@ -21,8 +20,8 @@ TINY = ["--dataset", "digits", "--architecture", "digits", "--epochs", "2", "--l
 
 
 
-def test_train_evaluate_score_round_trip(tmp_path, capsys):
-    code, out, err = run_cli(["train", *TINY, "--normal-class", "3", "--out", tmp_path / "runs"], capsys)
+def test_train_evaluate_score_round_trip(only_run, run_cli, tmp_path):
+    code, out, err = run_cli(["train", *TINY, "--normal-class", "3", "--out", tmp_path / "runs"])
     assert code == 0, err
     run = only_run(tmp_path / "runs")
     for name in ("config.yaml", "best.pt", "last.pt", "metrics.json", "history.csv", "test_scores.csv", "roc.png"):
@@ -32,29 +31,29 @@ def test_train_evaluate_score_round_trip(tmp_path, capsys):
     saved = yaml.safe_load((run / "config.yaml").read_text())
     assert saved["train"]["epochs"] == 2 and saved["data"]["normal_class"] == 3
 
-    code, out, err = run_cli(["evaluate", run / "best.pt", "--out", tmp_path / "eval"], capsys)
+    code, out, err = run_cli(["evaluate", run / "best.pt", "--out", tmp_path / "eval"])
     assert code == 0, err
     evaluated = json.loads((only_run(tmp_path / "eval") / "metrics.json").read_text())
     assert evaluated["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-9)  # same split, same weights
 
     samples = np.random.default_rng(0).random((5, 1, 8, 8)).astype(np.float32)
     np.save(tmp_path / "x.npy", samples)
-    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "x.npy", "--out", tmp_path / "scores.csv"], capsys)
+    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "x.npy", "--out", tmp_path / "scores.csv"])
     assert code == 0, err
     rows = list(csv.DictReader(open(tmp_path / "scores.csv")))
     assert len(rows) == 5 and {"id", "score", "predicted_anomaly"} <= set(rows[0])
 
 
-def test_second_run_never_overwrites_the_first(tmp_path, capsys):
+def test_second_run_never_overwrites_the_first(run_cli, tmp_path):
     for _ in range(2):
-        assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--name", "same"], capsys)[0] == 0
+        assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path, "--name", "same"])[0] == 0
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("same-")]) == 2
 
 
-def test_resume_from_cli(tmp_path, capsys):
-    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path], capsys)[0] == 0
+def test_resume_from_cli(only_run, run_cli, tmp_path):
+    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path])[0] == 0
     run = only_run(tmp_path)
-    code, out, err = run_cli(["train", "--resume", run, "--epochs", "2"], capsys)
+    code, out, err = run_cli(["train", "--resume", run, "--epochs", "2"])
     assert code == 0, err
     history = list(csv.DictReader(open(run / "history.csv")))
     assert [int(r["epoch"]) for r in history] == [1, 2]  # numbered as the progress bar shows them
@@ -69,11 +68,11 @@ def test_config_file_and_flag_overrides(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_quick(tmp_path, capsys, monkeypatch):
+def test_demo_quick(only_run, run_cli, tmp_path, monkeypatch):
     import memae.console
 
     monkeypatch.setattr(memae.console, "show_progress", lambda requested=True: requested)  # as on a terminal
-    code, out, err = run_cli(["demo", "--quick", "--out", tmp_path], capsys)
+    code, out, err = run_cli(["demo", "--quick", "--out", tmp_path])
     assert code == 0, err
     run = only_run(tmp_path)
     assert "MemAE-nonSpar" in out and "mean" in out
@@ -87,7 +86,7 @@ def test_demo_quick(tmp_path, capsys, monkeypatch):
     assert "smoke run" in out
 
 
-def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path, capsys, monkeypatch):
+def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(only_run, run_cli, tmp_path, monkeypatch):
     import memae.training.trainer as trainer
 
     real = trainer._validation
@@ -100,7 +99,7 @@ def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trainer, "_validation", interrupt_in_second_epoch)
-    code, _, err = run_cli(["train", *TINY, "--epochs", "3", "--out", tmp_path], capsys)
+    code, _, err = run_cli(["train", *TINY, "--epochs", "3", "--out", tmp_path])
     run = only_run(tmp_path)
     assert code == 130 and f"memae train --resume {run}" in err
     assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [1]  # the finished epoch
@@ -120,8 +119,8 @@ def test_history_is_written_every_epoch_and_an_interrupt_names_the_run(tmp_path,
     (["train", "--resume", "/nonexistent/run"], "cannot resume"),
     (["reproduce", "table99"], "unknown experiment"),
 ])
-def test_bad_input_gives_one_line_error(tmp_path, capsys, args, message):
-    code, out, err = run_cli([*args, "--out", tmp_path] if args[0] == "train" else args, capsys)
+def test_bad_input_gives_one_line_error(run_cli, tmp_path, args, message):
+    code, out, err = run_cli([*args, "--out", tmp_path] if args[0] == "train" else args)
     assert code == 1
     assert err.startswith("Error: ") and err.count("\n") == 1, err
     assert message in err
@@ -130,19 +129,19 @@ def test_bad_input_gives_one_line_error(tmp_path, capsys, args, message):
     assert not any(p.suffix in (".pt", ".csv", ".json", ".tmp") for p in leftovers)  # no partial results
 
 
-def test_nan_in_data_is_a_clear_error(tmp_path, capsys):
+def test_nan_in_data_is_a_clear_error(only_run, run_cli, tmp_path):
     samples = np.full((3, 1, 8, 8), np.nan, np.float32)
     np.save(tmp_path / "x.npy", samples)
-    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path / "r"], capsys)[0] == 0
+    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path / "r"])[0] == 0
     run = only_run(tmp_path / "r")
-    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "x.npy", "--out", tmp_path / "s.csv"], capsys)
+    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "x.npy", "--out", tmp_path / "s.csv"])
     assert code == 1 and "NaN" in err and not (tmp_path / "s.csv").exists()
 
 
-def test_corrupt_checkpoint_from_cli(tmp_path, capsys):
+def test_corrupt_checkpoint_from_cli(run_cli, tmp_path):
     bad = tmp_path / "best.pt"
     bad.write_bytes(b"garbage")
-    code, out, err = run_cli(["score", bad, tmp_path, "--out", tmp_path / "s.csv"], capsys)
+    code, out, err = run_cli(["score", bad, tmp_path, "--out", tmp_path / "s.csv"])
     assert code == 1 and "corrupt" in err
 
 
@@ -165,7 +164,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_two_process_ddp_training(tmp_path):
+def test_two_process_ddp_training(only_run, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", f"--master-port={_free_port()}",
            "-m", "memae", "train", *TINY, "--normal-class", "1", "--out", str(tmp_path)]
@@ -187,7 +186,7 @@ def test_two_process_ddp_training(tmp_path):
     assert [int(r["epoch"]) for r in csv.DictReader(open(run / "history.csv"))] == [1, 2, 3]
 
 
-def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
+def test_train_on_a_normal_anomalous_image_folder(only_run, run_cli, tmp_path):
     from PIL import Image
 
     rng = np.random.default_rng(0)
@@ -199,7 +198,7 @@ def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
                 pixels[2:6, 2:6] = 250
             Image.fromarray(pixels).save(tmp_path / "imgs" / kind / f"{i}.png")
     code, out, err = run_cli(["train", "--dataset", "folder", "--data-root", tmp_path / "imgs", "--architecture", "digits",
-                              "--epochs", "2", "--set", "train.progress=false", "--out", tmp_path / "runs"], capsys)
+                              "--epochs", "2", "--set", "train.progress=false", "--out", tmp_path / "runs"])
     assert code == 0, err
     metrics = json.loads((only_run(tmp_path / "runs") / "metrics.json").read_text())
     assert metrics["data"]["protocol"] == "normal/anomalous folders"
@@ -207,12 +206,12 @@ def test_train_on_a_normal_anomalous_image_folder(tmp_path, capsys):
     assert sum(int(r["is_anomaly"]) for r in scores) == 6  # every anomalous image is in the test set
 
 
-def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(tmp_path, capsys):
-    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path], capsys)[0] == 0
+def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(only_run, run_cli, tmp_path):
+    assert run_cli(["train", *TINY, "--epochs", "1", "--out", tmp_path])[0] == 0
     run = only_run(tmp_path)
-    code, out, err = run_cli(["train", "--resume", run, "--variant", "ae"], capsys)
+    code, out, err = run_cli(["train", "--resume", run, "--variant", "ae"])
     assert code == 1 and "--resume continues the same model" in err
-    code, out, err = run_cli(["evaluate", run / "best.pt", "--set", "train.seed=5"], capsys)
+    code, out, err = run_cli(["evaluate", run / "best.pt", "--set", "train.seed=5"])
     assert code == 1 and "train.seed" in err
 
 
@@ -222,16 +221,16 @@ def test_resume_refuses_a_different_model_and_evaluate_refuses_a_new_split(tmp_p
     (["reproduce", "table1", "--dataset", "digits", "--seeds", "a,b"], "--seeds must be comma-separated integers"),
     (["train", "--set", "score.error=l1"], "score.error must be one of mse, mae"),
 ])
-def test_bad_experiment_input_leaves_no_run_folder(tmp_path, capsys, args, message):
-    code, out, err = run_cli([*args, "--out", tmp_path], capsys)
+def test_bad_experiment_input_leaves_no_run_folder(run_cli, tmp_path, args, message):
+    code, out, err = run_cli([*args, "--out", tmp_path])
     assert code == 1 and message in err and err.count("\n") == 1, err
     assert not any(tmp_path.iterdir())
 
 
-def test_tensorboard_log_option(tmp_path, capsys, monkeypatch):
+def test_tensorboard_log_option(only_run, run_cli, tmp_path, monkeypatch):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    code, _, err = run_cli(["train", *TINY, "--epochs", "2", "--log", "tensorboard", "--out", tmp_path], capsys)
+    code, _, err = run_cli(["train", *TINY, "--epochs", "2", "--log", "tensorboard", "--out", tmp_path])
     assert code == 0, err
     run = only_run(tmp_path)
     events = EventAccumulator(str(run / "tensorboard")).Reload()
@@ -239,5 +238,5 @@ def test_tensorboard_log_option(tmp_path, capsys, monkeypatch):
     assert "train_loss" in events.Tags()["scalars"]
 
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # the package missing
-    code, _, err = run_cli(["train", *TINY, "--epochs", "1", "--log", "tensorboard", "--out", tmp_path / "b"], capsys)
+    code, _, err = run_cli(["train", *TINY, "--epochs", "1", "--log", "tensorboard", "--out", tmp_path / "b"])
     assert code == 1 and "pip install 'memae[tensorboard]'" in err and "Traceback" not in err

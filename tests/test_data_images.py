@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import datasets_root
 from PIL import Image
 
 from memae.data.cifar import load_cifar10, read_cifar_batch, restricted_load
@@ -29,8 +28,11 @@ from memae.data.images import (
 from memae.data.one_class import one_class_split
 from memae.errors import ConfigError, DataError, UnknownNameError
 
-DATASETS = datasets_root()
-MNIST = DATASETS / "mnist"
+
+@pytest.fixture(scope="module")
+def mnist_root(datasets_root):
+    return datasets_root / "mnist"
+
 
 # Per-class counts from /work/shared/datasets/mnist/PROVENANCE.md.
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -128,15 +130,15 @@ class _EvilEval:
 
 # ----------------------------------------------------------------------------------------------- IDX
 @pytest.fixture(scope="module")
-def mnist_all() -> ImageData:
-    if not (MNIST / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"real MNIST not found at {MNIST}")
-    return load_image_dataset("mnist", MNIST, split="all")
+def mnist_all(mnist_root) -> ImageData:
+    if not (mnist_root / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real mnist_root not found at {mnist_root}")
+    return load_image_dataset("mnist", mnist_root, split="all")
 
 
-def test_real_mnist_counts_and_labels(mnist_all: ImageData) -> None:
-    train = load_idx_dataset(MNIST, "train")
-    test = load_idx_dataset(MNIST, "test")
+def test_real_mnist_counts_and_labels(mnist_root, mnist_all: ImageData) -> None:
+    train = load_idx_dataset(mnist_root, "train")
+    test = load_idx_dataset(mnist_root, "test")
     assert train.images.shape == (60000, 1, 28, 28) and train.images.dtype == np.uint8
     assert test.images.shape == (10000, 1, 28, 28)
     assert train.labels.dtype == np.int64 and test.labels.dtype == np.int64

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import datasets_root
 
 from memae.data.kdd import (
     KDD_FEATURES,
@@ -29,8 +28,11 @@ from memae.data.tables import (
 from memae.errors import ConfigError, DataError
 from memae.scoring.inputs import read_table_for_model
 
-DATASETS = datasets_root()
-KDD_ROOT = DATASETS / "kddcup99"
+
+@pytest.fixture(scope="module")
+def kdd_root(datasets_root):
+    return datasets_root / "kddcup99"
+
 
 # One real row of the file (a normal. http connection); the synthetic files vary it.
 ROW = (
@@ -74,10 +76,10 @@ def _write_kdd(folder: Path, rows: list[str], gz: bool = True, names: bool = Fal
 
 
 @pytest.fixture(scope="module")
-def kdd():
-    if not (KDD_ROOT / "kddcup.data_10_percent.gz").is_file():
-        pytest.skip(f"real KDD Cup 99 data not found under {KDD_ROOT}")
-    return load_kddcup99(KDD_ROOT)
+def kdd(kdd_root):
+    if not (kdd_root / "kddcup.data_10_percent.gz").is_file():
+        pytest.skip(f"real KDD Cup 99 data not found under {kdd_root}")
+    return load_kddcup99(kdd_root)
 
 
 @pytest.fixture(scope="module")
@@ -108,17 +110,17 @@ def test_real_kdd_counts(kdd):
     assert kdd.column("src_bytes").max() == 693375640.0
 
 
-def test_names_file_matches_builtin_columns():
-    if not (KDD_ROOT / "kddcup.names").is_file():
+def test_names_file_matches_builtin_columns(kdd_root):
+    if not (kdd_root / "kddcup.names").is_file():
         pytest.skip("kddcup.names not found")
-    assert parse_names_file(KDD_ROOT / "kddcup.names") == KDD_FEATURES
+    assert parse_names_file(kdd_root / "kddcup.names") == KDD_FEATURES
     assert sum(k == "symbolic" for _, k in KDD_FEATURES) == 7
 
 
 @pytest.mark.slow
-def test_matches_dagmm_reference_file(kdd):
+def test_matches_dagmm_reference_file(kdd_root, kdd):
     """Min-max fitted on all attack rows + one-hot of the text columns == danieltan07/dagmm's kdd_cup.npz."""
-    npz = KDD_ROOT / "dagmm_preprocessed" / "kdd_cup.npz"
+    npz = kdd_root / "dagmm_preprocessed" / "kdd_cup.npz"
     if not npz.is_file():
         pytest.skip("DAGMM reference file not found")
     rows = np.arange(0, kdd.n_rows, 5)  # a fifth of the rows keeps the check quick
@@ -149,6 +151,7 @@ def _npz_rows(path: Path, key: str, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+@pytest.mark.slow
 def test_output_dimensions(kdd, split, fitted):
     assert fitted.n_features_out_ == 118  # levels from all rows: same width for every seed
     assert KDDPreprocessor(one_hot="symbolic").fit(kdd, split.train_normal_idx).n_features_out_ == 121
@@ -160,6 +163,7 @@ def test_output_dimensions(kdd, split, fitted):
     assert z.shape == (50000, strict.n_features_out_)
 
 
+@pytest.mark.slow
 def test_scaler_statistics_come_from_training_rows(kdd, split, fitted):
     scaler = fitted.encoder_.scaler_  # statistics of exactly the training rows
     train = kdd.numeric[split.train_normal_idx]

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import scipy.io
 import torch
-from conftest import datasets_root
 from PIL import Image
 
 from memae.data import avenue, shanghaitech, ucsd
@@ -32,10 +31,21 @@ from memae.data.video import (
 )
 from memae.errors import DataError, UnknownNameError
 
-DATASETS = datasets_root()
-PED2 = DATASETS / "ucsd_ped2"
-AVENUE = DATASETS / "avenue"
-SHANGHAI = DATASETS / "shanghaitech"
+
+@pytest.fixture(scope="module")
+def ped2_root(datasets_root):
+    return datasets_root / "ucsd_ped2"
+
+
+@pytest.fixture(scope="module")
+def avenue_root(datasets_root):
+    return datasets_root / "avenue"
+
+
+@pytest.fixture(scope="module")
+def shanghai_root(datasets_root):
+    return datasets_root / "shanghaitech"
+
 
 PED2_TRAIN_LENGTHS = [120, 150, 150, 180, 180, 150, 150, 120, 180, 180, 180, 180, 180, 150, 150, 150]
 PED2_TEST_LENGTHS = [180, 180, 150, 180, 150, 180, 180, 180, 120, 150, 180, 180]
@@ -73,8 +83,8 @@ def mat_cell(arrays: list[np.ndarray]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_ped2_real_benchmark_counts():
-    bench = load_benchmark("ped2", need(PED2))
+def test_ped2_real_benchmark_counts(ped2_root):
+    bench = load_benchmark("ped2", need(ped2_root))
     assert bench.name == "ped2" and bench.extra["layout"] == "memae"
     assert [s.name for s in bench.test] == [f"{i:02d}" for i in range(1, 13)]
     assert len(bench.train) == 16 and len(bench.test) == 12
@@ -87,8 +97,8 @@ def test_ped2_real_benchmark_counts():
     assert np.flatnonzero(bench.test_labels[0])[0] == 60  # [61:180] is 1-based
 
 
-def test_ped2_three_ground_truth_files_agree():
-    gt = need(PED2 / "ground_truth")
+def test_ped2_three_ground_truth_files_agree(ped2_root):
+    gt = need(ped2_root / "ground_truth")
     from_m = ucsd.read_labels(gt / "UCSDped2.m", PED2_TEST_LENGTHS)
     from_mat = ucsd.read_labels(gt / "ped2.mat", PED2_TEST_LENGTHS)
     from_npy = ucsd.read_labels(gt / "frame_labels_ped2.npy", PED2_TEST_LENGTHS)
@@ -98,30 +108,30 @@ def test_ped2_three_ground_truth_files_agree():
         np.testing.assert_array_equal(a, c)
     assert sum(int(x.sum()) for x in from_m) == 1648
     # The loader accepts each file explicitly and gives the same labels.
-    bench = load_benchmark("ucsd_ped2", PED2, labels=gt / "ped2.mat")
+    bench = load_benchmark("ucsd_ped2", ped2_root, labels=gt / "ped2.mat")
     assert bench.label_source == "ped2.mat"
     for a, b in zip(bench.test_labels, from_m):
         np.testing.assert_array_equal(a, b)
 
 
-def test_ped2_pixel_masks_match_frame_labels():
-    bench = load_benchmark("ped2", need(PED2))
+def test_ped2_pixel_masks_match_frame_labels(ped2_root):
+    bench = load_benchmark("ped2", need(ped2_root))
     for i in (5, 8):  # Test006 (partial anomaly) and Test009 (shortest clip)
         masks = bench.load_pixel_mask(i)
         assert masks.shape == (PED2_TEST_LENGTHS[i], 240, 360) and masks.dtype == bool
         np.testing.assert_array_equal(masks.reshape(len(masks), -1).any(axis=1), bench.test_labels[i])
 
 
-def test_decode_real_ped2_test_clip_is_pixel_exact():
-    clip = need(PED2 / "frames" / "testing" / "09.mkv")
+def test_decode_real_ped2_test_clip_is_pixel_exact(ped2_root):
+    clip = need(ped2_root / "frames" / "testing" / "09.mkv")
     frames = load_frames(clip)
     assert frames.shape == (120, 240, 360) and frames.dtype == np.uint8
-    manifest = json.loads((PED2 / "frames" / "manifest.json").read_text())
+    manifest = json.loads((ped2_root / "frames" / "manifest.json").read_text())
     assert hashlib.sha1(np.ascontiguousarray(frames).tobytes()).hexdigest() == manifest["testing/09"]["raw_sha1"]
 
 
-def test_decode_real_ped2_clip_shape_180_frames():
-    src = open_video(need(PED2 / "frames" / "testing" / "01.mkv"))
+def test_decode_real_ped2_clip_shape_180_frames(ped2_root):
+    src = open_video(need(ped2_root / "frames" / "testing" / "01.mkv"))
     assert isinstance(src, VideoFile) and src.frame_size == (240, 360)
     assert src.count_frames() == 180  # packets only
     frames = np.stack(list(src.iter_frames()))
@@ -134,8 +144,8 @@ def test_decode_real_ped2_clip_shape_180_frames():
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_avenue_real_label_sets():
-    root = need(AVENUE)
+def test_avenue_real_label_sets(avenue_root):
+    root = need(avenue_root)
     vol = avenue.load_test_labels(root, "volLabel")
     mnad = avenue.load_test_labels(root, "mnad")
     assert [len(x) for x in vol] == AVENUE_LENGTHS
@@ -148,9 +158,9 @@ def test_avenue_real_label_sets():
     assert int(vol[7].sum()) == 36 and int(mnad[7].sum()) == 10  # video 8, as the README says
 
 
-def test_avenue_real_vollabel_mat_matches_frame_labels():
-    folder = need(AVENUE / "ground_truth_demo" / "testing_label_mask")
-    vol = avenue.load_test_labels(AVENUE, "volLabel")
+def test_avenue_real_vollabel_mat_matches_frame_labels(avenue_root):
+    folder = need(avenue_root / "ground_truth_demo" / "testing_label_mask")
+    vol = avenue.load_test_labels(avenue_root, "volLabel")
     for n in (8, 21):  # the two smallest files: the large ones take seconds to decompress
         labels = avenue.read_vol_label(folder / f"{n}_label.mat")
         np.testing.assert_array_equal(labels, vol[n - 1])
@@ -158,13 +168,13 @@ def test_avenue_real_vollabel_mat_matches_frame_labels():
     assert masks.shape == (76, 360, 640) and masks.dtype == bool
 
 
-def test_avenue_without_frames_names_the_missing_folder():
+def test_avenue_without_frames_names_the_missing_folder(avenue_root):
     with pytest.raises(DataError, match="testing_videos"):
-        load_benchmark("avenue", need(AVENUE))
+        load_benchmark("avenue", need(avenue_root))
 
 
-def test_shanghaitech_real_labels():
-    root = need(SHANGHAI)
+def test_shanghaitech_real_labels(shanghai_root):
+    root = need(shanghai_root)
     per_video = shanghaitech.load_test_labels(root)
     assert isinstance(per_video, dict) and len(per_video) == 107
     assert sum(map(len, per_video.values())) == 40791

@@ -11,12 +11,11 @@ import pytest
 
 from memae.cli.main import main
 from memae.data.kdd import KDD_FEATURES
-from conftest import only_run
 
 
 
 @pytest.mark.slow
-def test_table1_quick_on_digits_with_every_method(tmp_path, capsys):
+def test_table1_quick_on_digits_with_every_method(only_run, tmp_path, capsys):
     code = main(["reproduce", "table1", "--dataset", "digits", "--quick", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
@@ -53,7 +52,7 @@ def write_cifar(root: Path, per_class: int = 12) -> None:
 
 
 @pytest.mark.slow
-def test_table1_cifar_pipeline_on_files_in_the_official_format(tmp_path, capsys):
+def test_table1_cifar_pipeline_on_files_in_the_official_format(only_run, tmp_path, capsys):
     write_cifar(tmp_path / "cifar")
     code = main(["reproduce", "table1", "--dataset", "cifar10", "--data-root", str(tmp_path / "cifar"), "--quick",
                  "--methods", "ae,memae,ocsvm", "--classes", "3", "--out", str(tmp_path / "runs")])
@@ -86,7 +85,7 @@ def write_kdd(path: Path, n: int = 600, seed: int = 0) -> None:
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
 
 
-def test_table3_quick_and_resume(tmp_path, capsys):
+def test_table3_quick_and_resume(only_run, tmp_path, capsys):
     write_kdd(tmp_path / "kdd" / "kddcup.data_10_percent.gz")
     args = ["reproduce", "table3", "--data-root", str(tmp_path / "kdd"), "--quick", "--methods", "ocsvm,ae,memae",
             "--seeds", "0", "--set", "train.batch_size=32", "--out", str(tmp_path / "runs")]
@@ -112,7 +111,7 @@ def test_table3_quick_and_resume(tmp_path, capsys):
     assert f"`{state['command']}`" in (run / "results.md").read_text()  # the report names the command of the run
 
 
-def test_table3_leaves_a_unit_another_process_holds_to_it(tmp_path, capsys):
+def test_table3_leaves_a_unit_another_process_holds_to_it(only_run, tmp_path, capsys):
     from memae.experiments.progress import RunStore
 
     write_kdd(tmp_path / "kdd" / "kddcup.data_10_percent.gz")
@@ -164,7 +163,7 @@ def test_kdd_protocols_split_as_their_sources_do(tmp_path):
         kdd_experiment_data(raw, 0, 0.1, "nsl")
 
 
-def test_table3_dagmm_code_protocol_with_label_free_selection(tmp_path, capsys):
+def test_table3_dagmm_code_protocol_with_label_free_selection(only_run, tmp_path, capsys):
     write_kdd(tmp_path / "kdd" / "kddcup.data_10_percent.gz")
     args = ["reproduce", "table3", "--data-root", str(tmp_path / "kdd"), "--quick", "--methods", "pca,memae",
             "--seeds", "0", "--set", "train.batch_size=32", "--set", "data.protocol=dagmm-code",

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from memae.cli.main import main
-from conftest import only_run, run_cli
 
 TABLE_TRAIN = ["--architecture", "mlp", "--epochs", "1", "--set", "train.progress=false", "--set", "train.batch_size=16"]
 
@@ -40,29 +39,29 @@ def write_table(path: Path, labels, n: int = 60, seed: int = 0, extra: dict | No
 # -- item 3: table labels -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("labels", [["B", "M"], ["normal", "malignant"], [0, 1, 2]])
-def test_unknown_label_set_is_an_error_listing_the_values(tmp_path, capsys, labels):
+def test_unknown_label_set_is_an_error_listing_the_values(run_cli, tmp_path, labels):
     table = write_table(tmp_path / "t.csv", labels)
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
-                              *TABLE_TRAIN, "--out", tmp_path / "runs"], capsys)
+                              *TABLE_TRAIN, "--out", tmp_path / "runs"])
     one_line_error(code, err)
     assert "--anomaly-label" in err and all(repr(str(v)) in err for v in labels)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_anomaly_label_names_the_anomalous_value_and_survives_evaluate(tmp_path, capsys):
+def test_anomaly_label_names_the_anomalous_value_and_survives_evaluate(only_run, run_cli, tmp_path):
     table = write_table(tmp_path / "t.csv", ["B", "B", "M"])
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
-                              "--anomaly-label", "M", *TABLE_TRAIN, "--out", tmp_path / "runs"], capsys)
+                              "--anomaly-label", "M", *TABLE_TRAIN, "--out", tmp_path / "runs"])
     assert code == 0, err
     run = only_run(tmp_path / "runs")
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["data"]["n_train"] + metrics["data"]["n_val"] < 30  # only the "B" rows of the training half
     assert 0.0 <= metrics["roc_auc"] <= 1.0
-    code, out, err = run_cli(["evaluate", run / "best.pt", "--out", tmp_path / "ev"], capsys)
+    code, out, err = run_cli(["evaluate", run / "best.pt", "--out", tmp_path / "ev"])
     assert code == 0, err
 
 
-def test_sklearn_one_minus_one_labels(tmp_path, capsys):
+def test_sklearn_one_minus_one_labels(run_cli, tmp_path):
     from memae.data.experiment import labels_to_bool
 
     assert labels_to_bool(np.array([1, -1, 1]), "y").tolist() == [False, True, False]
@@ -70,7 +69,7 @@ def test_sklearn_one_minus_one_labels(tmp_path, capsys):
     assert labels_to_bool(np.array([0, 1]), "y").tolist() == [False, True]
     table = write_table(tmp_path / "t.csv", [1, 1, -1])
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
-                              *TABLE_TRAIN, "--out", tmp_path / "runs"], capsys)
+                              *TABLE_TRAIN, "--out", tmp_path / "runs"])
     assert code == 0, err
 
 
@@ -86,7 +85,7 @@ def test_nan_metrics_are_written_as_json_null(tmp_path):
 
 # -- item 4: a stray string in a numeric column; a label-like column left in ------------------------------------------
 
-def test_stray_string_in_numeric_column_names_column_and_file_row(tmp_path, capsys):
+def test_stray_string_in_numeric_column_names_column_and_file_row(run_cli, tmp_path):
     table = write_table(tmp_path / "t.csv", [0, 0, 1])
     lines = table.read_text().splitlines()
     cells = lines[18].split(",")  # data row 17 (0-based), line 19 of the file
@@ -94,15 +93,15 @@ def test_stray_string_in_numeric_column_names_column_and_file_row(tmp_path, caps
     lines[18] = ",".join(cells)
     table.write_text("\n".join(lines) + "\n")
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
-                              *TABLE_TRAIN, "--out", tmp_path / "runs"], capsys)
+                              *TABLE_TRAIN, "--out", tmp_path / "runs"])
     one_line_error(code, err)
     assert "'oops'" in err and "column 'b'" in err and "row 17" in err and "line 19" in err
 
 
-def test_label_like_column_left_as_feature_warns(tmp_path, capsys):
+def test_label_like_column_left_as_feature_warns(run_cli, tmp_path):
     table = write_table(tmp_path / "t.csv", None, extra={"target": [0, 1] * 30})
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, *TABLE_TRAIN,
-                              "--out", tmp_path / "runs"], capsys)
+                              "--out", tmp_path / "runs"])
     assert code == 0, err
     warning_lines = [line for line in err.splitlines() if line.startswith("Warning: ")]
     assert len(warning_lines) == 1 and "'target'" in warning_lines[0] and "--label-column target" in warning_lines[0]
@@ -111,7 +110,7 @@ def test_label_like_column_left_as_feature_warns(tmp_path, capsys):
 # -- item 5: NaN/inf errors name the file's row -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("bad", ["", "inf"])
-def test_nan_or_inf_in_a_table_names_the_file_row(tmp_path, capsys, bad):
+def test_nan_or_inf_in_a_table_names_the_file_row(run_cli, tmp_path, bad):
     table = write_table(tmp_path / "t.csv", [0, 0, 1])
     lines = table.read_text().splitlines()
     cells = lines[45].split(",")  # data row 44: likely in the test half, where the split's own numbering differs
@@ -119,7 +118,7 @@ def test_nan_or_inf_in_a_table_names_the_file_row(tmp_path, capsys, bad):
     lines[45] = ",".join(cells)
     table.write_text("\n".join(lines) + "\n")
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
-                              *TABLE_TRAIN, "--out", tmp_path / "runs"], capsys)
+                              *TABLE_TRAIN, "--out", tmp_path / "runs"])
     one_line_error(code, err)
     assert "column 'a'" in err and "row 44" in err and "line 46" in err
 
@@ -223,7 +222,7 @@ def test_decoded_frames_keep_their_source_index_after_damage(tmp_path, suffix, c
 
 @pytest.mark.slow
 @pytest.mark.parametrize("suffix,codec", [(".mkv", "ffv1"), (".avi", "mpeg4")])
-def test_score_video_reports_damage_and_keeps_frame_numbers(tmp_path, capsys, video_checkpoint, suffix, codec):
+def test_score_video_reports_damage_and_keeps_frame_numbers(run_cli, tmp_path, video_checkpoint, suffix, codec):
     import csv
 
     video = write_numbered_video(tmp_path / f"v{suffix}", codec)
@@ -231,7 +230,7 @@ def test_score_video_reports_damage_and_keeps_frame_numbers(tmp_path, capsys, vi
     for path in damaged_copies(video, tmp_path):
         out = tmp_path / f"{path.stem}.csv"
         code, stdout, err = run_cli(["score-video", video_checkpoint, path, "--out", out, "--no-progress",
-                                     "--device", "cpu"], capsys)
+                                     "--device", "cpu"])
         assert "Traceback" not in err
         if code == 1:  # unreadable (e.g. no header left): a one-line error and no file
             one_line_error(code, err)
@@ -247,7 +246,7 @@ def test_score_video_reports_damage_and_keeps_frame_numbers(tmp_path, capsys, vi
             assert "partial" in stdout
             assert all(r["score"] == "" for r in rows if r["missing"] == "1")
             code, stdout, err = run_cli(["score-video", video_checkpoint, path, "--out", tmp_path / "e.csv",
-                                         "--no-progress", "--on-damage", "error"], capsys)
+                                         "--no-progress", "--on-damage", "error"])
             one_line_error(code, err)
             assert "frames lost" in err and not (tmp_path / "e.csv").exists()
         else:
@@ -262,47 +261,47 @@ UNWRITABLE = "/proc/memae-no-such-place/x"  # not creatable, even for root
 
 
 @pytest.mark.parametrize("value,message", [("lots", "must be an integer"), ("2.5", "must be an integer")])
-def test_bad_num_slots_is_one_line(tmp_path, capsys, value, message):
+def test_bad_num_slots_is_one_line(run_cli, tmp_path, value, message):
     code, out, err = run_cli(["train", *DIGITS_TRAIN, "--set", f"model.options.num_slots={value}",
-                              "--out", tmp_path / "runs"], capsys)
+                              "--out", tmp_path / "runs"])
     one_line_error(code, err)
     assert "model.options.num_slots" in err and message in err and not (tmp_path / "runs").exists()
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory) -> Path:
+def digits_run(only_run, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("digits")
     assert main(["train", *DIGITS_TRAIN, "--out", str(out / "runs")]) == 0
     return only_run(out / "runs")
 
 
-def test_unwritable_or_folder_out_is_one_line(tmp_path, capsys, digits_run):
+def test_unwritable_or_folder_out_is_one_line(run_cli, tmp_path, digits_run):
     np.save(tmp_path / "x.npy", np.zeros((2, 1, 8, 8), np.float32))
     folder = tmp_path / "a-folder"
     folder.mkdir()
     for out in (folder, UNWRITABLE + ".csv", tmp_path / "x.npy" / "s.csv"):
-        code, stdout, err = run_cli(["score", digits_run / "best.pt", tmp_path / "x.npy", "--out", out], capsys)
+        code, stdout, err = run_cli(["score", digits_run / "best.pt", tmp_path / "x.npy", "--out", out])
         one_line_error(code, err)
         assert "--out" in err
-    code, stdout, err = run_cli(["train", *DIGITS_TRAIN, "--out", UNWRITABLE], capsys)
+    code, stdout, err = run_cli(["train", *DIGITS_TRAIN, "--out", UNWRITABLE])
     one_line_error(code, err)
-    code, stdout, err = run_cli(["evaluate", digits_run / "best.pt", "--out", UNWRITABLE], capsys)
+    code, stdout, err = run_cli(["evaluate", digits_run / "best.pt", "--out", UNWRITABLE])
     one_line_error(code, err)
 
 
-def test_unwritable_plot_is_refused_before_the_csv_is_written(tmp_path, capsys, video_checkpoint):
+def test_unwritable_plot_is_refused_before_the_csv_is_written(run_cli, tmp_path, video_checkpoint):
     video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)
     out = tmp_path / "s.csv"
     for flag in ("--plot", "--overlay"):
         code, stdout, err = run_cli(["score-video", video_checkpoint, video, "--out", out, flag, UNWRITABLE + ".png"
-                                     if flag == "--plot" else UNWRITABLE + ".mp4", "--no-progress"], capsys)
+                                     if flag == "--plot" else UNWRITABLE + ".mp4", "--no-progress"])
         one_line_error(code, err)
         assert flag in err and not out.exists()
 
 
 # -- item 9: checkpoint errors are ours, whole, and plain text --------------------------------------------------------
 
-def test_checkpoint_errors_are_our_own_one_line(tmp_path, capsys, monkeypatch):
+def test_checkpoint_errors_are_our_own_one_line(run_cli, tmp_path, monkeypatch):
     import os
     import pickle
 
@@ -320,7 +319,7 @@ def test_checkpoint_errors_are_our_own_one_line(tmp_path, capsys, monkeypatch):
     (tmp_path / "empty.pt").write_bytes(b"")
     monkeypatch.delenv("MEMAE_DEBUG", raising=False)
     for name in ("pickled", "random", "cut", "empty"):
-        code, out, err = run_cli(["evaluate", tmp_path / f"{name}.pt"], capsys)
+        code, out, err = run_cli(["evaluate", tmp_path / f"{name}.pt"])
         one_line_error(code, err)
         assert "\x1b" not in err and "[torch" not in err and "Weights only" not in err and "Stream" not in err, err
         assert err.rstrip().endswith(("best.pt or last.pt", "folder", "never code)")), err
@@ -347,7 +346,7 @@ def test_evaluate_help_shows_only_accepted_flags(capsys):
 
 # -- item 11: relative --data-root stored resolved; evaluate folder beside the run ------------------------------------
 
-def test_relative_data_root_and_evaluate_from_another_folder(tmp_path, capsys, monkeypatch):
+def test_relative_data_root_and_evaluate_from_another_folder(only_run, run_cli, tmp_path, monkeypatch):
     import yaml
 
     work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
@@ -356,12 +355,12 @@ def test_relative_data_root_and_evaluate_from_another_folder(tmp_path, capsys, m
     write_table(work / "t.csv", [0, 0, 1])
     monkeypatch.chdir(work)
     code, out, err = run_cli(["train", "--dataset", "table", "--data-root", "t.csv", "--label-column", "diagnosis",
-                              *TABLE_TRAIN, "--out", "runs"], capsys)
+                              *TABLE_TRAIN, "--out", "runs"])
     assert code == 0, err
     run = only_run(work / "runs")
     assert yaml.safe_load((run / "config.yaml").read_text())["data"]["root"] == str(work / "t.csv")
     monkeypatch.chdir(elsewhere)
-    code, out, err = run_cli(["evaluate", run / "best.pt"], capsys)
+    code, out, err = run_cli(["evaluate", run / "best.pt"])
     assert code == 0, err
     assert not any(elsewhere.iterdir())  # nothing written where the command ran
     assert len([p for p in (work / "runs").iterdir() if p.name.endswith(tuple("0123456789")) and "evaluate" in p.name]) == 1
@@ -369,7 +368,7 @@ def test_relative_data_root_and_evaluate_from_another_folder(tmp_path, capsys, m
 
 # -- item 7: memae score reads the usual .npy image layouts -----------------------------------------------------------
 
-def test_score_accepts_common_npy_layouts(tmp_path, capsys, digits_run):
+def test_score_accepts_common_npy_layouts(run_cli, tmp_path, capsys, digits_run):
     import csv
 
     rng = np.random.default_rng(0)
@@ -380,14 +379,13 @@ def test_score_accepts_common_npy_layouts(tmp_path, capsys, digits_run):
     for name, array in layouts.items():
         np.save(tmp_path / f"{name}.npy", array)
         code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / f"{name}.npy", "--out",
-                                  tmp_path / f"{name}.csv"], capsys)
+                                  tmp_path / f"{name}.csv"])
         assert code == 0, (name, err)
         scores[name] = [float(r["score"]) for r in csv.DictReader(open(tmp_path / f"{name}.csv"))]
     assert scores["nhw"] == scores["nchw"] == scores["nhwc"] and len(scores["nchw"]) == 5
     assert scores["hw"] == scores["nchw"][:1]
     np.save(tmp_path / "bad.npy", rng.random((5, 28, 28), dtype=np.float32))
-    code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / "bad.npy", "--out", tmp_path / "b.csv"],
-                             capsys)
+    code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / "bad.npy", "--out", tmp_path / "b.csv"])
     one_line_error(code, err)
     assert "(N, 1, 8, 8)" in err and "in_channels" not in err
     with pytest.raises(SystemExit):
@@ -415,7 +413,7 @@ def image_folder(root: Path, size: int, rgb: bool = False) -> Path:
     (["--dataset", "folder", "--data-root", "{tmp}/imgs32", "--set", "data.grey=false"], "cifar10"),
     (["--dataset", "table", "--data-root", "{tmp}/t.csv", "--label-column", "diagnosis"], "mlp"),
 ])
-def test_architecture_is_inferred_from_the_data(tmp_path, capsys, args, expected):
+def test_architecture_is_inferred_from_the_data(only_run, run_cli, tmp_path, args, expected):
     import yaml
 
     image_folder(tmp_path / "imgs28", 28)
@@ -423,16 +421,16 @@ def test_architecture_is_inferred_from_the_data(tmp_path, capsys, args, expected
     write_table(tmp_path / "t.csv", [0, 0, 1])
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     code, out, err = run_cli(["train", *args, "--epochs", "1", "--set", "train.progress=false",
-                              "--set", "model.options.num_slots=10", "--out", tmp_path / "runs"], capsys)
+                              "--set", "model.options.num_slots=10", "--out", tmp_path / "runs"])
     assert code == 0, err
     run = only_run(tmp_path / "runs")
     assert yaml.safe_load((run / "config.yaml").read_text())["model"]["architecture"] == expected
 
 
-def test_architecture_that_cannot_be_inferred_asks_for_the_flag(tmp_path, capsys):
+def test_architecture_that_cannot_be_inferred_asks_for_the_flag(run_cli, tmp_path):
     image_folder(tmp_path / "imgs", 20)
     code, out, err = run_cli(["train", "--dataset", "folder", "--data-root", tmp_path / "imgs", "--epochs", "1",
-                              "--out", tmp_path / "runs"], capsys)
+                              "--out", tmp_path / "runs"])
     one_line_error(code, err)
     assert "--architecture" in err and "(1, 20, 20)" in err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
@@ -440,7 +438,7 @@ def test_architecture_that_cannot_be_inferred_asks_for_the_flag(tmp_path, capsys
 
 # -- item 14: a run folder stands for its checkpoint; the overlay keeps the source's frame rate ------------------------
 
-def test_score_video_takes_a_run_folder_and_keeps_fps(tmp_path, capsys, video_checkpoint):
+def test_score_video_takes_a_run_folder_and_keeps_fps(run_cli, tmp_path, video_checkpoint):
     import shutil
 
     from memae.data.video import VideoFile
@@ -450,30 +448,30 @@ def test_score_video_takes_a_run_folder_and_keeps_fps(tmp_path, capsys, video_ch
     shutil.copy(video_checkpoint, run / "memae-seed1" / "best.pt")
     video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)  # 25 fps
     code, out, err = run_cli(["score-video", run, video, "--out", tmp_path / "s.csv", "--overlay",
-                              tmp_path / "o.mkv", "--no-progress"], capsys)
+                              tmp_path / "o.mkv", "--no-progress"])
     assert code == 0, err
     assert VideoFile(tmp_path / "o.mkv").fps == 25
     (run / "ae-seed1").mkdir()
     shutil.copy(video_checkpoint, run / "ae-seed1" / "best.pt")
-    code, out, err = run_cli(["score-video", run, video, "--out", tmp_path / "s2.csv", "--no-progress"], capsys)
+    code, out, err = run_cli(["score-video", run, video, "--out", tmp_path / "s2.csv", "--no-progress"])
     one_line_error(code, err)
     assert "ae-seed1" in err and "memae-seed1" in err and not (tmp_path / "s2.csv").exists()
 
 
 # -- item 15: small things ---------------------------------------------------------------------------------------------
 
-def test_small_messages(tmp_path, capsys, video_checkpoint):
-    code, out, err = run_cli(["train", "--config", tmp_path / "nope.yaml"], capsys)
+def test_small_messages(run_cli, tmp_path, video_checkpoint):
+    code, out, err = run_cli(["train", "--config", tmp_path / "nope.yaml"])
     one_line_error(code, err)
     hint = err.split("such as ", 1)[1].strip()
     assert Path(hint).is_file()  # the example config it names exists
     (tmp_path / "empty").mkdir()
-    code, out, err = run_cli(["score-video", video_checkpoint, tmp_path / "empty", "--out", tmp_path / "s.csv"], capsys)
+    code, out, err = run_cli(["score-video", video_checkpoint, tmp_path / "empty", "--out", tmp_path / "s.csv"])
     one_line_error(code, err)
     assert "data root" not in err and "no frame images" in err
 
 
-def test_demo_quick_respects_epochs(monkeypatch, tmp_path, capsys):
+def test_demo_quick_respects_epochs(run_cli, monkeypatch, tmp_path):
     import memae.experiments.demo as demo
 
     seen = {}
@@ -483,7 +481,7 @@ def test_demo_quick_respects_epochs(monkeypatch, tmp_path, capsys):
         return {"mean": {"memae": 0.5}, "seconds": 0.0}
 
     monkeypatch.setattr(demo, "run_demo", fake_run_demo)
-    code, out, err = run_cli(["demo", "--quick", "--epochs", "60", "--out", tmp_path], capsys)
+    code, out, err = run_cli(["demo", "--quick", "--epochs", "60", "--out", tmp_path])
     assert code == 0, err
     assert seen == {"classes": [0, 1], "epochs": 60}
 
@@ -512,33 +510,32 @@ def test_training_stores_the_validation_error_distribution(digits_run):
     assert 0 < p["0"] <= p["50"] <= p["99.9"] <= p["100"]
 
 
-def test_score_flags_out_of_distribution_input(tmp_path, capsys, digits_run):
+def test_score_flags_out_of_distribution_input(run_cli, tmp_path, digits_run):
     import csv
 
     np.save(tmp_path / "x.npy", np.random.default_rng(0).random((6, 1, 8, 8), dtype=np.float32))
     tiny = with_distribution(digits_run / "best.pt", tmp_path / "tiny.pt", 1e-6, "mse")
-    code, out, err = run_cli(["score", tiny, tmp_path / "x.npy", "--out", tmp_path / "s.csv"], capsys)
+    code, out, err = run_cli(["score", tiny, tmp_path / "x.npy", "--out", tmp_path / "s.csv"])
     assert code == 0, err
     assert err.count("Warning: ") == 1 and "unlike the training data" in err
     rows = list(csv.DictReader(open(tmp_path / "s.csv")))
     assert {"score", "score_normalised"} <= set(rows[0])
     assert max(float(r["score_normalised"]) for r in rows) == 1.0 and min(float(r["score"]) for r in rows) > 0
     huge = with_distribution(digits_run / "best.pt", tmp_path / "huge.pt", 1e6, "mse")
-    code, out, err = run_cli(["score", huge, tmp_path / "x.npy", "--out", tmp_path / "s2.csv"], capsys)
+    code, out, err = run_cli(["score", huge, tmp_path / "x.npy", "--out", tmp_path / "s2.csv"])
     assert code == 0 and "Warning" not in err
 
 
-def test_score_video_flags_out_of_distribution_and_marks_the_plot(tmp_path, capsys, video_checkpoint):
+def test_score_video_flags_out_of_distribution_and_marks_the_plot(run_cli, tmp_path, video_checkpoint):
     video = write_numbered_video(tmp_path / "v.mkv", "ffv1", n=20)
     tiny = with_distribution(video_checkpoint, tmp_path / "tiny.pt", 1e-6, "mse")
     code, out, err = run_cli(["score-video", tiny, video, "--out", tmp_path / "s.csv", "--plot", tmp_path / "r.png",
-                              "--no-progress"], capsys)
+                              "--no-progress"])
     assert code == 0, err
     assert err.count("Warning: ") == 1 and "unlike the training data" in err
     assert "raw error: median" in out and "OUT OF DISTRIBUTION" in out
     assert (tmp_path / "r.png").stat().st_size > 1000
-    code, out, err = run_cli(["score-video", video_checkpoint, video, "--out", tmp_path / "s2.csv", "--no-progress"],
-                             capsys)
+    code, out, err = run_cli(["score-video", video_checkpoint, video, "--out", tmp_path / "s2.csv", "--no-progress"])
     assert code == 0 and "Warning" not in err and "raw error" not in out  # no stored distribution: no claim
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import only_run, run_cli
 
 pd = pytest.importorskip("pandas")
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -28,7 +27,7 @@ def _table(n: int = 240, seed: int = 0) -> "pd.DataFrame":
 
 
 @pytest.fixture(scope="module")
-def table_run(tmp_path_factory):
+def table_run(only_run, tmp_path_factory):
     """A table run trained through the CLI on a CSV whose columns have very different scales (so that skipping the
     stored standardisation changes every score)."""
     root = tmp_path_factory.mktemp("table-run")
@@ -46,7 +45,7 @@ def _read(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(open(path)))
 
 
-def test_every_input_form_gets_the_same_scores(table_run, tmp_path, capsys):
+def test_every_input_form_gets_the_same_scores(run_cli, table_run, tmp_path):
     run, frame, _ = table_run
     features = frame.drop(columns=["label"])
     features.to_csv(tmp_path / "rows.csv", index=False)
@@ -56,7 +55,7 @@ def test_every_input_form_gets_the_same_scores(table_run, tmp_path, capsys):
     outputs = {}
     for name in ("rows.csv", "rows.parquet", "rows.npy"):
         code, out, err = run_cli(["score", run / "best.pt", tmp_path / name, "--out", tmp_path / f"{name}.scores.csv",
-                                  "--chunk-rows", "50"], capsys)
+                                  "--chunk-rows", "50"])
         assert code == 0, err
         outputs[name] = _read(tmp_path / f"{name}.scores.csv")
     from memae.scoring.stream import FrameScorer
@@ -72,26 +71,26 @@ def test_every_input_form_gets_the_same_scores(table_run, tmp_path, capsys):
         assert normalised.min() == 0.0 and normalised.max() == 1.0
 
 
-def test_an_array_that_does_not_fit_the_stored_preprocessing_is_refused(table_run, tmp_path, capsys):
+def test_an_array_that_does_not_fit_the_stored_preprocessing_is_refused(run_cli, table_run, tmp_path):
     run, frame, _ = table_run
     np.save(tmp_path / "wide.npy", np.zeros((4, 7)))
-    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "wide.npy", "--out", tmp_path / "s.csv"], capsys)
+    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "wide.npy", "--out", tmp_path / "s.csv"])
     assert code == 1 and err.count("\n") == 1 and "stored preprocessing" in err and "(a, b, c)" in err
     assert not (tmp_path / "s.csv").exists()
 
 
-def test_out_of_distribution_warning_for_every_form(table_run, tmp_path, capsys):
+def test_out_of_distribution_warning_for_every_form(run_cli, table_run, tmp_path):
     run, frame, _ = table_run
     shifted = frame.drop(columns=["label"]) * 10 + 5
     shifted.to_csv(tmp_path / "far.csv", index=False)
     np.save(tmp_path / "far.npy", shifted.to_numpy())
     for name in ("far.csv", "far.npy"):
-        code, out, err = run_cli(["score", run / "best.pt", tmp_path / name, "--out", tmp_path / "o.csv"], capsys)
+        code, out, err = run_cli(["score", run / "best.pt", tmp_path / name, "--out", tmp_path / "o.csv"])
         assert code == 0, err
         assert "looks unlike the training data" in err and "OUT OF DISTRIBUTION" in out, name
     # the training rows themselves are not flagged
     frame.drop(columns=["label"]).to_csv(tmp_path / "same.csv", index=False)
-    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "same.csv", "--out", tmp_path / "o.csv"], capsys)
+    code, out, err = run_cli(["score", run / "best.pt", tmp_path / "same.csv", "--out", tmp_path / "o.csv"])
     assert code == 0 and "looks unlike" not in err and "raw error: median" in out
 
 
@@ -110,10 +109,10 @@ def test_running_median_sample():
     assert big.sample().max() > np.quantile(values, 0.99)  # drawn from the whole stream, not its start
 
 
-def test_score_with_labels_prints_the_auc(table_run, capsys):
+def test_score_with_labels_prints_the_auc(run_cli, table_run):
     run, frame, root = table_run
     code, out, err = run_cli(["score", run, root / "train.csv", "--label-column", "label", "--out",
-                              root / "labelled.csv"], capsys)  # the run folder stands for its best.pt
+                              root / "labelled.csv"])  # the run folder stands for its best.pt
     assert code == 0, err
     rows = _read(root / "labelled.csv")
     from memae.scoring.metrics import roc_auc
@@ -122,17 +121,17 @@ def test_score_with_labels_prints_the_auc(table_run, capsys):
     assert f"roc_auc={expected:.4f}" in out
 
 
-def test_label_column_typo_suggests_the_nearest_name(table_run, capsys):
+def test_label_column_typo_suggests_the_nearest_name(run_cli, table_run):
     run, _, root = table_run
     code, out, err = run_cli(["score", run / "best.pt", root / "train.csv", "--label-column", "Label", "--out",
-                              root / "x.csv"], capsys)
+                              root / "x.csv"])
     assert code == 1 and "did you mean 'label'?" in err and err.count("\n") == 1
 
 
-def test_checkpoint_mistakes_are_one_line(tmp_path, capsys):
+def test_checkpoint_mistakes_are_one_line(run_cli, tmp_path):
     (tmp_path / "x.pt").write_text("hello\n")
     (tmp_path / "rows.csv").write_text("a,b\n1,2\n")
-    code, out, err = run_cli(["score", tmp_path / "x.pt", tmp_path / "rows.csv", "--out", tmp_path / "o.csv"], capsys)
+    code, out, err = run_cli(["score", tmp_path / "x.pt", tmp_path / "rows.csv", "--out", tmp_path / "o.csv"])
     assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1 and "not a PyTorch file" in err
     import torch
 
@@ -141,7 +140,7 @@ def test_checkpoint_mistakes_are_one_line(tmp_path, capsys):
 
     save_checkpoint(tmp_path / "v" / "best.pt", build_model("video", "memae", input_size=(8, 24, 24), width=0.25,
                                                             num_slots=20), config={"score": {"error": "mse"}})
-    code, out, err = run_cli(["score", tmp_path / "v", tmp_path / "rows.csv", "--out", tmp_path / "o.csv"], capsys)
+    code, out, err = run_cli(["score", tmp_path / "v", tmp_path / "rows.csv", "--out", tmp_path / "o.csv"])
     assert code == 1 and "is a video model" in err and "memae score-video" in err and err.count("\n") == 1
     del torch
 
@@ -158,7 +157,7 @@ def test_a_failing_score_fails_before_torch_loads(tmp_path):
     assert proc.stderr.startswith("Error: checkpoint") and proc.stderr.count("\n") == 1
 
 
-def test_tiny_table_warns_and_claims_no_validation(tmp_path, capsys):
+def test_tiny_table_warns_and_claims_no_validation(only_run, run_cli, tmp_path):
     rng = np.random.default_rng(0)
     lines = ["a,b,label"] + [f"{rng.normal():.4f},{rng.normal():.4f},{int(i % 4 == 0)}" for i in range(12)]
     (tmp_path / "tiny.csv").write_text("\n".join(lines) + "\n")
@@ -166,7 +165,7 @@ def test_tiny_table_warns_and_claims_no_validation(tmp_path, capsys):
         warnings.simplefilter("always")
         code, out, err = run_cli(["train", "--dataset", "table", "--data-root", tmp_path / "tiny.csv",
                                   "--label-column", "label", "--architecture", "mlp", "--epochs", "2",
-                                  "--set", "train.progress=false", "--out", tmp_path / "runs"], capsys)
+                                  "--set", "train.progress=false", "--out", tmp_path / "runs"])
     assert code == 0, err
     assert [line for line in err.splitlines() if line.startswith("Warning: ")][0].count("validation samples") == 1
     assert "nan" not in out.lower() and "best_val_loss" not in out
@@ -200,9 +199,9 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
     assert show_progress(True) and not show_progress(False)
 
 
-def test_piped_training_logs_one_line_per_epoch(tmp_path, capsys):
+def test_piped_training_logs_one_line_per_epoch(run_cli, tmp_path):
     code, out, err = run_cli(["train", "--dataset", "digits", "--architecture", "digits", "--normal-class", "1",
-                              "--epochs", "2", "--out", tmp_path], capsys)  # progress on, stderr captured: no tty
+                              "--epochs", "2", "--out", tmp_path])  # progress on, stderr captured: no tty
     assert code == 0, err
     lines = err.splitlines()
     assert [line.split(":")[0] for line in lines if line.startswith("epoch ")] == ["epoch 1/2", "epoch 2/2"]
@@ -234,11 +233,11 @@ def test_an_error_after_a_bar_starts_on_its_own_line(monkeypatch, capsys):
     assert stream.getvalue().endswith("\n")  # the bar was closed before the error line
 
 
-def test_demo_quick_says_smoke_run(monkeypatch, tmp_path, capsys):
+def test_demo_quick_says_smoke_run(run_cli, monkeypatch, tmp_path):
     import memae.experiments.demo as demo
 
     monkeypatch.setattr(demo, "run_demo", lambda run_dir, **kw: {"mean": {"AE": 0.5}, "seconds": 1.0})
-    code, out, err = run_cli(["demo", "--quick", "--out", tmp_path], capsys)
+    code, out, err = run_cli(["demo", "--quick", "--out", tmp_path])
     assert code == 0 and "smoke run" in out
-    code, out, err = run_cli(["demo", "--out", tmp_path], capsys)
+    code, out, err = run_cli(["demo", "--out", tmp_path])
     assert code == 0 and "smoke run" not in out

@@ -70,6 +70,7 @@ def _peak_bytes(saved_path, file, out) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_memory_is_bounded_by_the_chunk_not_the_file(saved, tmp_path):
     """Peak Python/NumPy allocation while streaming a 4x larger file stays about the same (and far below the size
     the whole table would take), i.e. memory does not grow with the file."""
@@ -84,6 +85,7 @@ def test_memory_is_bounded_by_the_chunk_not_the_file(saved, tmp_path):
     assert peak_large < whole_large, (peak_large, whole_large)
 
 
+@pytest.mark.slow
 def test_dask_map_partitions_in_local_mode(saved):
     dd = pytest.importorskip("dask.dataframe")
     import dask
