@@ -48,3 +48,12 @@ def only_run():
         return runs[0]
 
     return find
+
+
+@pytest.fixture(scope="session")
+def fault_injection():
+    """The fault-injection table (``tests/fault_injection.py``, also a script of its own: ``python
+    tests/fault_injection.py``), from the tests folder that pytest puts on ``sys.path`` for this conftest."""
+    import importlib
+
+    return importlib.import_module("fault_injection")

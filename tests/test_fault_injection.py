@@ -1,15 +1,8 @@
 """The fault-injection table (tests/fault_injection.py): no traceback, no silent exit 0 on damaged input, no
 half-written or left-behind file, for every command and bad input in it."""
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import fault_injection  # noqa: E402
-
-
-def test_no_command_fails_badly_on_bad_input(tmp_path):
+def test_no_command_fails_badly_on_bad_input(fault_injection, tmp_path):
     outcomes = fault_injection.run_all(tmp_path)
     bad = [o for o in outcomes if o.problems]
     assert not bad, fault_injection.report(bad) + "\n\n" + "\n---\n".join(o.stderr[-2000:] for o in bad)
