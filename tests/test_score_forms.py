@@ -58,9 +58,9 @@ def test_every_input_form_gets_the_same_scores(run_cli, table_run, tmp_path):
                                   "--chunk-rows", "50"])
         assert code == 0, err
         outputs[name] = _read(tmp_path / f"{name}.scores.csv")
-    from memae.scoring.stream import FrameScorer
+    from memae.scoring.stream import TableScorer
 
-    from_frame = FrameScorer(run / "best.pt").score(features)
+    from_frame = TableScorer(run / "best.pt").score(features)
     columns = {name: list(rows[0]) for name, rows in outputs.items()}
     assert len({tuple(c) for c in columns.values()}) == 1, columns
     assert columns["rows.csv"][:3] == ["id", "score", "score_normalised"]

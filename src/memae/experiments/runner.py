@@ -1,7 +1,9 @@
-"""The one pipeline every experiment reuses: data -> model -> train -> scores -> metrics -> files.
+"""The pipeline of the image and table experiments: data -> model -> train -> scores -> metrics -> files.
 
-Experiments (demo, Table 1, Table 3, ...) are thin loops over configs that call :func:`fit_and_score`; none of
-them has its own training loop.
+``memae train`` calls :func:`run_training`; the demo, Table 1's autoencoder rows and Table 3 are thin loops over
+configs that call :func:`fit_and_score` (their baseline rows fit :mod:`memae.baselines` detectors, and the video
+experiments have their own unit in :mod:`memae.experiments.video`).  None has its own training loop: all train
+through :func:`memae.training.train`.
 """
 
 from __future__ import annotations

@@ -6,12 +6,24 @@ from collections.abc import Sequence
 
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "mlp_encoder", "mlp_decoder"]
+__all__ = ["ACTIVATIONS", "mlp"]
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2)}
 
 
-def _mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
+def mlp(widths: Sequence[int], activation: str = "tanh") -> nn.Sequential:
+    """``Linear -> activation`` through ``widths`` (input first), the last layer linear: the encoder with the
+    code last, and the decoder from the reversed widths (its output is linear).
+
+    Shape: ``(B, widths[0]) -> (B, widths[-1])``.
+
+    >>> mlp([6, 4, 2])
+    Sequential(
+      (0): Linear(in_features=6, out_features=4, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=4, out_features=2, bias=True)
+    )
+    """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     modules: list[nn.Module] = []
@@ -20,16 +32,3 @@ def _mlp(widths: Sequence[int], activation: str) -> nn.Sequential:
         if index < len(widths) - 2:
             modules.append(ACTIVATIONS[activation]())
     return nn.Sequential(*modules)
-
-
-def mlp_encoder(widths: Sequence[int], activation: str = "tanh") -> nn.Sequential:
-    """``Linear -> activation`` through ``widths`` (input first); the code layer is linear.
-
-    Shape: ``(B, widths[0]) -> (B, widths[-1])``.
-    """
-    return _mlp(widths, activation)
-
-
-def mlp_decoder(widths: Sequence[int], activation: str = "tanh") -> nn.Sequential:
-    """The mirror of :func:`mlp_encoder`: ``(B, widths[0]) -> (B, widths[-1])``, linear output."""
-    return _mlp(widths, activation)

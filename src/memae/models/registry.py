@@ -22,7 +22,7 @@ from ..functional import SIMILARITIES
 from ..memory import DEFAULT_SHRINK_THRESHOLD, MemoryModule, resolve_shrink_threshold
 from .conv import ACTIVATIONS, PADDINGS, LayerSpec, conv_decoder, conv_encoder, encoder_sizes
 from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
-from .mlp import ACTIVATIONS as MLP_ACTIVATIONS, mlp_decoder, mlp_encoder
+from .mlp import ACTIVATIONS as MLP_ACTIVATIONS, mlp
 
 __all__ = ["Architecture", "ARCHITECTURES", "OUTPUT_ACTIVATIONS", "VARIANTS", "OVERRIDES", "build_model", "option_defaults",
            "check_model_section", "list_architectures", "list_variants"]
@@ -297,8 +297,8 @@ def _build_mlp(arch: Architecture, options: dict[str, Any]):
     activation = options.get("activation", arch.activation)
     if activation not in MLP_ACTIVATIONS:
         raise ConfigError(f"activation {activation!r} is not available for mlp networks; choose one of {', '.join(MLP_ACTIVATIONS)}")
-    encoder = mlp_encoder(widths, activation)
-    decoder = mlp_decoder(widths[::-1], activation)
+    encoder = mlp(widths, activation)
+    decoder = mlp(widths[::-1], activation)  # the mirror (built second: the initial weights keep their order)
     return encoder, decoder, widths[-1], (in_features,)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError
-from .stream import FrameScorer
+from .stream import TableScorer
 
 __all__ = ["PartitionScorer", "score_dask"]
 
@@ -34,7 +34,7 @@ class PartitionScorer:
 
     def __init__(self, checkpoint: str | os.PathLike[str], error: str | None = None,
                  label_column: str | None = None) -> None:
-        self._scorer = FrameScorer(checkpoint, error)
+        self._scorer = TableScorer(checkpoint, error)
         self.label_column = label_column
 
     def __call__(self, frame: Any) -> Any:

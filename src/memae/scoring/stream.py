@@ -1,5 +1,5 @@
 """Scoring in chunks: every input form of a table model (CSV, Parquet, ``.npy``, a DataFrame) goes through one
-:class:`FrameScorer`, which applies the preprocessing stored in the checkpoint, and every ``memae score`` output
+:class:`TableScorer`, which applies the preprocessing stored in the checkpoint, and every ``memae score`` output
 through one writer, :func:`write_scores`, with the same columns and the same out-of-distribution check.
 
 Memory is bounded by the chunk, not the file: ``score_normalised`` needs the input's min and max, so the writer
@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import DataError, MemAEWarning, did_you_mean
 from ..io import atomic_path
 
-__all__ = ["FrameScorer", "iter_table_chunks", "iter_array_chunks", "score_table_stream", "write_scores",
+__all__ = ["TableScorer", "iter_table_chunks", "iter_array_chunks", "score_table_stream", "write_scores",
            "ScoreSummary", "CHUNK_ROWS", "MEDIAN_SAMPLE", "is_table_path"]
 
 #: Rows per chunk by default: 50,000 rows x 100 float64 columns is 40 MB.
@@ -94,7 +94,7 @@ def _count_rows(path: Path) -> int | None:
     return None
 
 
-class FrameScorer:
+class TableScorer:
     """A memae table checkpoint (``MemAEDetector.save`` or a table run's ``best.pt``) that scores pandas DataFrames
     or NumPy arrays of *raw* rows with the preprocessing stored in it: the unit that every input form, streaming and
     distributed scoring share.
@@ -352,7 +352,7 @@ def score_table_stream(
 
     from ..console import show_progress
 
-    scorer = FrameScorer(checkpoint, error, state=state)
+    scorer = TableScorer(checkpoint, error, state=state)
     input_path = Path(input_path)
     label_name = str(label_column) if label_column is not None else None
     is_npy = input_path.suffix.lower() == ".npy"
