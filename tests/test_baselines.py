@@ -233,6 +233,18 @@ def test_deep_detectors_are_deterministic(name, images):
     assert not np.allclose(first, other)
 
 
+@pytest.mark.parametrize("name", ["vae", "dagmm"])  # noise in the loss, dropout
+def test_deep_detectors_leave_the_global_random_states_alone(name, images):
+    import random
+
+    train, test, _ = images
+    random.seed(1), torch.manual_seed(3)
+    expected = random.random(), torch.rand(1).item()
+    random.seed(1), torch.manual_seed(3)
+    make_baseline(name, random_state=3, epochs=1, batch_size=32, device="cpu").fit(train[:64]).decision_function(test)
+    assert (random.random(), torch.rand(1).item()) == expected
+
+
 def test_fitted_detector_survives_pickle(images):
     train, test, _ = images
     detector = VAEDetector(epochs=1, device="cpu").fit(train[:64])

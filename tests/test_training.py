@@ -209,3 +209,63 @@ def test_shrink_warmup_factor_and_restore():
     assert model.memory.shrink_threshold == pytest.approx(0.01)  # restored even on error
     with pytest.raises(ConfigError, match="shrink_warmup_epochs"):
         TrainConfig(shrink_warmup_epochs=-1).validate()
+
+
+# -- random streams ------------------------------------------------------------------------------------------------
+
+
+class _Noisy(torch.nn.Module):
+    """A network whose loss draws noise (as a VAE's does) and which uses dropout: train's generator drives both."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 16), torch.nn.Dropout(0.3),
+                                       torch.nn.Linear(16, 64))
+
+    def loss(self, x):
+        noisy = x + 0.1 * torch.randn_like(x)
+        return (self.net(noisy) - x.flatten(1)).pow(2).mean()
+
+    def sample_errors(self, x):
+        return (self.net(x) - x.flatten(1)).pow(2).mean(1)
+
+
+def _noisy_model():
+    torch.manual_seed(0)
+    return _Noisy()
+
+
+def test_train_leaves_the_global_random_states_alone():
+    import random
+
+    random.seed(1), np.random.seed(2), torch.manual_seed(3)
+    expected = random.random(), np.random.rand(), torch.rand(1).item()
+    random.seed(1), np.random.seed(2), torch.manual_seed(3)
+    model = _noisy_model()  # re-seeds torch itself: start the check after it
+    torch.manual_seed(3)
+    train(model, blobs(), blobs(32, seed=1), quick_config(epochs=2))
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+def test_the_generator_drives_the_noise_and_defaults_to_the_seed():
+    from memae.training import seeded_generator
+
+    def weights(**kwargs):
+        model = _noisy_model()
+        train(model, blobs(), blobs(32, seed=1), quick_config(epochs=2), **kwargs)
+        return model.state_dict()
+
+    default = weights()
+    given = seeded_generator(0)
+    same = weights(generator=given)
+    other = weights(generator=seeded_generator(1))
+    for key in default:
+        torch.testing.assert_close(same[key], default[key], rtol=0, atol=0)  # default: seeded with config.seed
+    assert not all(torch.equal(other[k], default[k]) for k in default)  # another stream, other noise and dropout
+    assert not torch.equal(given.get_state(), seeded_generator(0).get_state())  # advanced in place
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="a CUDA generator is the other device type there is")
+def test_a_generator_on_another_device_type_is_refused():
+    with pytest.raises(ConfigError, match="the generator is on cuda"):  # training on the CPU (quick_config)
+        train(_noisy_model(), blobs(), None, quick_config(epochs=1), generator=torch.Generator(device="cuda"))
