@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import erf
 from torch.utils.data import Subset, TensorDataset
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
@@ -39,7 +38,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklea
 from .data.tables import TablePreprocessor, check_finite, is_dataframe
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
-from .detector_base import (BaseDetector, DetectorParameterError, HasMethods, InstanceOf, Interval, Options, Satisfies,
+from .detector_base import (BaseDetector, DetectorParameterError, InstanceOf, Interval, Options, Satisfies,
                             is_thresholder, positive_ints)
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
 from .models.registry import VARIANTS, build_model
@@ -162,8 +161,8 @@ class MemAEDetector(BaseDetector):
         "preprocessing": [Options({"standard", "minmax"}), None,
                           InstanceOf(TablePreprocessor, "a memae.data.tables.TablePreprocessor")],
         "device": [InstanceOf((str, torch.device), "a str or a torch.device")],
-        "random_state": [Interval(Integral, 0, 2**32 - 1, "both"), InstanceOf(np.random.RandomState, "a numpy RandomState"),
-                         None],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, "both"),
+                         InstanceOf(np.random.RandomState, "a numpy RandomState"), None],
         "verbose": [Interval(Integral, 0, None, "left"), InstanceOf((bool, np.bool_), "a bool")],
     }
 

@@ -52,7 +52,7 @@ from sklearn.utils.validation import check_is_fitted
 from .errors import ConfigError
 
 __all__ = ["BaseDetector", "DetectorParameterError", "HAVE_PYOD", "is_thresholder", "Interval", "Options",
-           "InstanceOf", "HasMethods", "Satisfies"]
+           "InstanceOf", "HasMethods", "Satisfies", "positive_ints"]
 
 _FITTED = ["decision_scores_", "threshold_", "labels_"]
 

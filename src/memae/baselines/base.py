@@ -35,8 +35,8 @@ from ..training.distributed import resolve_device
 from ..config import TrainConfig
 from ..training.trainer import DivergenceError, drawing_from, seeded_generator, train
 
-__all__ = ["BaseDetector", "BaselineDetector", "DeepDetector", "check_samples", "check_unit_range", "resolve_architecture",
-           "build_autoencoder", "code_shape"]
+__all__ = ["BaseDetector", "BaselineDetector", "DeepDetector", "check_samples", "check_unit_range",
+           "resolve_architecture", "build_autoencoder", "code_shape"]
 
 
 def check_samples(X: Any, name: str = "X", *, min_samples: int = 1) -> np.ndarray:
@@ -66,8 +66,8 @@ class BaselineDetector(BaseDetector):
 
     Subclasses take a ``contamination`` parameter (default 0.1: a share of outliers in (0, 0.5], or a
     PyThresh-style thresholder object), declare ``_parameter_rules`` and implement ``_fit(X, X_val)`` and
-    ``_score(X)`` (higher = more anomalous); both receive arrays already checked by :func:`check_samples` (and, for ``_score``, with the
-    per-sample shape seen by ``fit``).
+    ``_score(X)`` (higher = more anomalous); both receive arrays already checked by :func:`check_samples` (and, for
+    ``_score``, with the per-sample shape seen by ``fit``).
     """
 
     _min_train_samples = 2

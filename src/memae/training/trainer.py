@@ -41,8 +41,8 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .selection import separation
 from .distributed import DistInfo, all_reduce_sum, init_distributed, resolve_device, shard_indices
 
-__all__ = ["TrainConfig", "TrainResult", "train", "drawing_from", "seeded_generator", "use_determinism", "as_dataset", "shrink_warmup",
-           "shrink_warmup_factor", "recalibrate_batch_norm", "read_history", "DivergenceError"]
+__all__ = ["TrainConfig", "TrainResult", "train", "drawing_from", "seeded_generator", "use_determinism", "as_dataset",
+           "shrink_warmup", "shrink_warmup_factor", "recalibrate_batch_norm", "read_history", "DivergenceError"]
 
 logger = logging.getLogger(__name__)
 _BatchNorm = nn.modules.batchnorm._BatchNorm
