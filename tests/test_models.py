@@ -184,3 +184,33 @@ def test_bad_padding_code_dim_and_activation_are_config_errors():
     for architecture in ("mnist", "video", "digits", "kdd"):
         with pytest.raises(ConfigError, match="activation 'tanhh' is not available"):
             build_model(architecture, activation="tanhh")
+
+
+def test_first_kernel_sets_the_first_encoder_layer_only():
+    paper, k3 = build_model("mnist", "ae"), build_model("mnist", "ae", first_kernel=3)
+    convs = lambda m: [c for c in m.encoder.modules() if isinstance(c, torch.nn.Conv2d)]  # noqa: E731
+    assert convs(paper)[0].kernel_size == (1, 1) and convs(k3)[0].kernel_size == (3, 3)
+    assert [c.kernel_size for c in convs(paper)[1:]] == [c.kernel_size for c in convs(k3)[1:]]
+    x = torch.rand(2, 1, 28, 28)
+    assert k3.eval()(x).reconstruction.shape == x.shape
+    # a 1x1 kernel at stride 2 reads the even rows and columns only: the odd ones cannot change the code
+    odd = x.clone()
+    odd[:, :, 1::2, :] = 0.0
+    assert torch.allclose(paper.eval().encode(x)[0], paper.encode(odd)[0])
+    assert not torch.allclose(k3.encode(x)[0], k3.encode(odd)[0])
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="first_kernel must be a positive integer"):
+            build_model("mnist", first_kernel=bad)
+    with pytest.raises(ConfigError, match="conv networks only"):
+        build_model("mlp", "ae", in_features=5, first_kernel=3)
+
+
+@pytest.mark.parametrize("activation, low, high", [("sigmoid", 0.0, 1.0), ("tanh", -1.0, 1.0)])
+def test_output_activation_bounds_the_reconstruction(activation, low, high):
+    model = build_model("mnist", "memae", output_activation=activation).eval()
+    out = model(torch.randn(4, 1, 28, 28) * 50).reconstruction
+    assert out.min() >= low and out.max() <= high
+    linear = build_model("mnist", "ae", output_activation="none").eval()  # (a memory would bound it by its slots)
+    assert (linear(torch.randn(4, 1, 28, 28) * 50).reconstruction.abs() > 1).any()  # no bound without one
+    with pytest.raises(ConfigError, match="output_activation must be one of"):
+        build_model("mnist", output_activation="relu6")

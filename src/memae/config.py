@@ -185,7 +185,9 @@ class DataSection:
     normal_class: int = 0  # one-class image protocol: this class is normal
     anomaly_fraction: float = 0.3  # share of anomalies in the test set (paper 4.1)
     val_fraction: float = 0.1  # held out from the training normals for best-epoch selection
-    protocol: str = "paper"  # kdd: paper (DAGMM's text) | dagmm-code (danieltan07/dagmm); see data.experiment
+    # images: paper (official train and test pooled) | official-test (test images from the official test set only);
+    # kdd: paper (DAGMM's text) | dagmm-code (danieltan07/dagmm); see data.experiment
+    protocol: str = "paper"
     label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
@@ -208,8 +210,9 @@ class DataSection:
             raise ConfigError(f"data.anomaly_fraction must be in (0, 1), got {self.anomaly_fraction}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.val_fraction}")
-        if self.protocol not in ("paper", "dagmm-code"):
-            raise ConfigError(f"data.protocol must be paper or dagmm-code, got {self.protocol!r}")
+        if self.protocol not in ("paper", "dagmm-code", "official-test"):
+            raise ConfigError(f"data.protocol must be paper, official-test (images) or dagmm-code (kdd), got "
+                              f"{self.protocol!r}")
         if len(self.frame_size) != 2 or min(self.frame_size) < 1:
             raise ConfigError(f"data.frame_size must be [height, width], got {self.frame_size}")
         for key in ("clip_len", "train_stride", "val_stride", "test_stride"):

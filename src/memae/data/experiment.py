@@ -24,6 +24,8 @@ _IMAGE_ARCHITECTURES = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10", (1, 8, 8):
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist", "idx", "cifar10", "folder")
 TABLE_DATASETS = ("table", "kdd")
+#: ``data.protocol`` of the one-class image sets; ``paper`` is also KDD's default (see :func:`kdd_experiment_data`).
+IMAGE_PROTOCOLS = ("paper", "official-test")
 
 
 @dataclass
@@ -93,34 +95,39 @@ def build_experiment_data(data, seed: int = 0) -> ExperimentData:
 
 def _image_data(data, seed: int) -> ExperimentData:
     from .images import load_image_dataset
-    from .one_class import one_class_split
+    from .one_class import official_test_split, one_class_split
 
-    kwargs = {}
-    if data.dataset == "folder":
-        kwargs = {"mode": "grey" if data.grey else "rgb", "size": tuple(data.image_size) if data.image_size else None}
-    images = load_image_dataset(data.dataset, data.root, "all", **kwargs)
-    x = images.images.astype(np.float32) / 255.0  # (N, C, H, W) in [0, 1]
-    if getattr(images, "prelabelled_anomalies", False):
-        # normal/ and anomalous/ folders: train on a 2/3 share of the normals, test on the rest plus all anomalies.
-        rng = np.random.default_rng(seed)
-        normal = np.flatnonzero(images.labels == 0)
-        normal = normal[rng.permutation(len(normal))]
-        n_train = int(round(len(normal) * 2 / 3))
-        train_all = normal[:n_train]
-        test_idx = np.sort(np.r_[normal[n_train:], np.flatnonzero(images.labels == 1)])
-        tr, va = _split_val(rng, len(train_all), data.val_fraction)
-        return ExperimentData(
-            x[np.sort(train_all[tr])], x[np.sort(train_all[va])], x[test_idx], images.labels[test_idx] == 1, "image",
-            {"dataset": data.dataset, "protocol": "normal/anomalous folders"},
-        )
-    split = one_class_split(
-        images.labels, data.normal_class, seed, anomaly_fraction=data.anomaly_fraction, val_fraction=data.val_fraction
-    )
+    if data.protocol not in IMAGE_PROTOCOLS:
+        raise ConfigError(f"data.protocol for images must be one of {', '.join(IMAGE_PROTOCOLS)} (paper: the official "
+                          f"train and test images pooled, as the paper's text; official-test: test images from the "
+                          f"official test set only), got {data.protocol!r}")
+    if data.protocol == "official-test":
+        if data.dataset in ("folder", "digits"):
+            raise ConfigError(f"data.protocol official-test needs an official train/test split, which {data.dataset!r} "
+                              "has not; use data.protocol: paper")
+        train_part = load_image_dataset(data.dataset, data.root, "train")
+        test_part = load_image_dataset(data.dataset, data.root, "test")
+        x = np.concatenate([train_part.images, test_part.images]).astype(np.float32) / 255.0
+        class_names = train_part.class_names
+        split = official_test_split(train_part.labels, test_part.labels, data.normal_class, seed,
+                                    anomaly_fraction=data.anomaly_fraction, val_fraction=data.val_fraction)
+    else:
+        kwargs = {}
+        if data.dataset == "folder":
+            kwargs = {"mode": "grey" if data.grey else "rgb", "size": tuple(data.image_size) if data.image_size else None}
+        images = load_image_dataset(data.dataset, data.root, "all", **kwargs)
+        x = images.images.astype(np.float32) / 255.0  # (N, C, H, W) in [0, 1]
+        class_names = images.class_names
+        if getattr(images, "prelabelled_anomalies", False):
+            return _prelabelled_image_data(data, x, images.labels, seed)
+        split = one_class_split(images.labels, data.normal_class, seed, anomaly_fraction=data.anomaly_fraction,
+                                val_fraction=data.val_fraction)
     warn_if_tiny(len(split.train_idx), len(split.val_idx), f"{data.dataset} class {data.normal_class}")
     info = {
         "dataset": data.dataset,
+        "protocol": data.protocol,
         "normal_class": int(data.normal_class),
-        "class_name": images.class_names[data.normal_class],
+        "class_name": class_names[data.normal_class],
         "n_train": int(len(split.train_idx)),
         "n_val": int(len(split.val_idx)),
         "n_test": int(len(split.test_idx)),
@@ -128,6 +135,21 @@ def _image_data(data, seed: int) -> ExperimentData:
     }
     return ExperimentData(
         x[split.train_idx], x[split.val_idx], x[split.test_idx], split.test_is_anomaly.copy(), "image", info
+    )
+
+
+def _prelabelled_image_data(data, x: np.ndarray, labels: np.ndarray, seed: int) -> ExperimentData:
+    """normal/ and anomalous/ folders: train on a 2/3 share of the normals, test on the rest plus all anomalies."""
+    rng = np.random.default_rng(seed)
+    normal = np.flatnonzero(labels == 0)
+    normal = normal[rng.permutation(len(normal))]
+    n_train = int(round(len(normal) * 2 / 3))
+    train_all = normal[:n_train]
+    test_idx = np.sort(np.r_[normal[n_train:], np.flatnonzero(labels == 1)])
+    tr, va = _split_val(rng, len(train_all), data.val_fraction)
+    return ExperimentData(
+        x[np.sort(train_all[tr])], x[np.sort(train_all[va])], x[test_idx], labels[test_idx] == 1, "image",
+        {"dataset": data.dataset, "protocol": "normal/anomalous folders"},
     )
 
 

@@ -11,6 +11,9 @@ The split is meant for the *pooled* data of a dataset: the caller concatenates t
 test sets (``load_image_dataset(..., split="all")``) and passes the pooled labels.  The paper samples
 its train/test partitions from each dataset as a whole rather than reusing the official split, and
 pooling gives every class enough normals for the 2:1 split.  All indices index the given label array.
+
+:func:`official_test_split` is the variant whose test set holds official *test* images only, so that a recipe chosen
+by the same protocol inside the official training images (development data) never sees a published test label.
 """
 
 from __future__ import annotations
@@ -144,6 +147,54 @@ def one_class_split(
         train_idx=_readonly(train_idx.astype(np.int64)),
         val_idx=_readonly(val_idx.astype(np.int64)),
         test_idx=_readonly(test_all[order].astype(np.int64)),
+        test_is_anomaly=_readonly(is_anomaly[order]),
+        normal_class=int(normal_class),
+        seed=int(seed),
+    )
+
+
+def official_test_split(
+    train_labels: np.ndarray,
+    test_labels: np.ndarray,
+    normal_class: int,
+    seed: int,
+    train_fraction: float = 2 / 3,
+    anomaly_fraction: float = 0.3,
+    val_fraction: float = 0.1,
+) -> OneClassSplit:
+    """The one-class protocol with training and test images from the official train and test sets apart.
+
+    Training and validation normals are exactly those :func:`one_class_split` draws from the official training
+    labels at the same seed (the development protocol's training set, on which a recipe is chosen); the test set is
+    every normal of the official test set plus anomalies drawn from its other classes for ``anomaly_fraction``.
+    The paper's 2:1 ratio of training to test normals holds inside the training images; the test side has all
+    the normals the official test set holds (about 1,000 a class for MNIST, so about 4:1 overall).
+
+    Indices index the pooled array ``concatenate([train, test])``: test indices are offset by ``len(train_labels)``.
+    """
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    inside = one_class_split(train_labels, normal_class, seed, train_fraction, anomaly_fraction, val_fraction)
+    if test_labels.ndim != 1 or test_labels.dtype.kind not in "iu":
+        raise DataError(f"test labels must be a 1-D integer array, got {test_labels.dtype} of shape {test_labels.shape}")
+    # A generator of its own (seed, 1) so that the test draw does not depend on how many numbers the training draw used.
+    rng = np.random.default_rng([seed, 1])
+    normals = np.flatnonzero(test_labels == normal_class)
+    if normals.size < 1:
+        raise DataError(f"the official test set has no images of class {normal_class}; use data.protocol: paper")
+    n_anomaly = max(1, _round(normals.size * anomaly_fraction / (1.0 - anomaly_fraction)))
+    pool = np.flatnonzero(test_labels != normal_class)
+    if pool.size < n_anomaly:
+        raise DataError(f"need {n_anomaly} anomalies for a {anomaly_fraction:.0%} share of the test set but the "
+                        f"official test set's other classes have {pool.size}; lower anomaly_fraction")
+    anomalies = rng.choice(pool, size=n_anomaly, replace=False)
+    test_all = np.concatenate([normals, anomalies])
+    is_anomaly = np.concatenate([np.zeros(normals.size, bool), np.ones(n_anomaly, bool)])
+    order = np.argsort(test_all, kind="stable")
+    offset = len(train_labels)
+    return OneClassSplit(
+        train_idx=inside.train_idx,
+        val_idx=inside.val_idx,
+        test_idx=_readonly((test_all[order] + offset).astype(np.int64)),
         test_is_anomaly=_readonly(is_anomaly[order]),
         normal_class=int(normal_class),
         seed=int(seed),
