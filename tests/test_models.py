@@ -173,6 +173,11 @@ def test_code_dim_is_shared_by_ae_and_memae_and_the_deep_baselines():
     images = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32)
     vae = make_baseline("vae", epochs=1, architecture="mnist", model_options={"code_dim": 8}).fit(images)
     assert vae.module_.encoder[-1].out_features == 8  # the same linear code layer as the autoencoders
+    trunk = {"code_dim": 8, "first_kernel": 3, "output_activation": "sigmoid", "padding": "same"}
+    vae = make_baseline("vae", epochs=1, architecture="mnist", model_options=trunk).fit(images)
+    first = next(m for m in vae.module_.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.kernel_size == (3, 3) and first.padding == (1, 1)
+    assert isinstance(list(vae.module_.decoder.modules())[-1], torch.nn.Sigmoid)
 
 
 def test_bad_padding_code_dim_and_activation_are_config_errors():

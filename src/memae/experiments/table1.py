@@ -51,7 +51,7 @@ PAPER = {  # mean AUC (MNIST, CIFAR-10), paper Table 1; baselines marked (?) in 
 }
 BASELINES_CONFIG = CONFIGS / "table1_baselines.yaml"  # baseline settings, fixed in advance (no test labels)
 # Model options the deep baselines share with the autoencoders, so that every network has the same code.
-SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation")
+SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation", "first_kernel", "output_activation")
 
 
 def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=(0, 1, 2),
