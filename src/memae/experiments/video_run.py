@@ -23,7 +23,7 @@ import numpy as np
 import yaml
 
 from ..config import ExperimentConfig, new_run_dir, read_yaml, upgrade_config_dict
-from ..data.benchmarks import BENCHMARKS
+from ..data.benchmarks import VIDEO_DATASETS
 from ..errors import ConfigError
 from ..io import write_json, write_text
 from ..scoring.video import evaluate_frames
@@ -66,7 +66,7 @@ def _is_video_dict(values: dict[str, Any]) -> bool:
     model, data = values.get("model"), values.get("data")
     architecture = model.get("architecture") if isinstance(model, dict) else None
     dataset = str(data.get("dataset", "")).lower() if isinstance(data, dict) else ""
-    return architecture == "video" or dataset in BENCHMARKS
+    return architecture == "video" or dataset in VIDEO_DATASETS
 
 
 def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
