@@ -1,4 +1,5 @@
-"""Per-frame outputs of video scoring: the scores CSV, the regularity plot and the error-map overlay.
+"""Per-frame outputs of video scoring: the scores CSV, the regularity plot, the error-map overlay, the events CSV
+and, for streams, :class:`LiveWriter` (rows and events written as they happen).
 
 ``memae score-video`` (:mod:`memae.cli.video`) writes these; they take the arrays of
 :func:`memae.scoring.video_stream.score_video` and know nothing about the command line.
@@ -17,7 +18,7 @@ from ..io import atomic_path
 from .video import nearest_fill, pixel_error_map
 
 __all__ = ["OVERLAY_VIDEO_SUFFIXES", "DEFAULT_OVERLAY_MAX", "OverlayWriter", "overlay_scale", "write_scores_csv",
-           "plot_regularity"]
+           "plot_regularity", "write_events_csv", "LiveWriter"]
 
 OVERLAY_VIDEO_SUFFIXES = {".mp4": ("mp4", "libx264"), ".mkv": ("matroska", "libx264"), ".avi": ("avi", "mpeg4"),
                           ".mov": ("mov", "libx264")}
@@ -218,3 +219,65 @@ class OverlayWriter:
             self._container = None
         if self._tmp is not None and self._tmp.exists():
             self._tmp.unlink()
+
+
+def write_events_csv(path: str | Path, events: list[Any], fps: float | None) -> Path:
+    """The events CSV (atomic): ``start_frame,end_frame,start_s,end_s,peak_score,peak_frame``, one event per row
+    (:class:`memae.scoring.events.Event`); seconds are empty when the video gives no frame rate."""
+    from .events import EVENT_COLUMNS
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EVENT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(event.row(fps) for event in events)
+    return Path(path)
+
+
+class LiveWriter:
+    """Score rows and events written as they happen, for a stream (stdin or a URL) that has no end to wait for.
+
+    Use it as (part of) the ``on_frame`` callback of :func:`memae.scoring.video_stream.score_video` in centre mode:
+    each frame's row is appended and flushed at once (``frame,score,regularity,scored,missing``; ``regularity`` is
+    empty, since per-video min-max needs the whole video, and so is the score of a frame no clip is centred on), and
+    each event is appended to the events CSV the moment it closes.  The files grow in place: a reader sees every row
+    written so far, and nothing is renamed at the end.
+    """
+
+    def __init__(self, scores_path: str | Path, tracker: Any = None, events_path: str | Path | None = None,
+                 fps: float | None = None) -> None:
+        from .events import EVENT_COLUMNS
+
+        self.tracker, self.fps, self.frames = tracker, fps, 0
+        Path(scores_path).parent.mkdir(parents=True, exist_ok=True)
+        self._scores = open(scores_path, "w", newline="", encoding="utf-8")
+        self._rows = csv.writer(self._scores)
+        self._rows.writerow(["frame", "score", "regularity", "scored", "missing"])
+        self._events = self._event_rows = None
+        if events_path is not None:
+            Path(events_path).parent.mkdir(parents=True, exist_ok=True)
+            self._events = open(events_path, "w", newline="", encoding="utf-8")
+            self._event_rows = csv.DictWriter(self._events, fieldnames=EVENT_COLUMNS)
+            self._event_rows.writeheader()
+            self._events.flush()
+        self._scores.flush()
+
+    def __call__(self, index: int, frame: np.ndarray, error_map: np.ndarray | None, clip_error: float | None) -> None:
+        self.frames = index + 1
+        scored = clip_error is not None
+        self._rows.writerow([index, f"{clip_error:.8g}" if scored else "", "", int(scored), 0])
+        self._scores.flush()
+        if self.tracker is not None:
+            self._write(self.tracker.push(index, clip_error))
+
+    def _write(self, events: list[Any]) -> None:
+        if self._event_rows is not None and events:
+            self._event_rows.writerows(event.row(self.fps) for event in events)
+            self._events.flush()
+
+    def close(self) -> None:
+        """Close the last open event and the files."""
+        if self.tracker is not None:
+            self._write(self.tracker.finish())
+        for handle in (self._scores, self._events):
+            if handle is not None and not handle.closed:
+                handle.close()
