@@ -136,8 +136,11 @@ def _open_source(location: str, trained_fps: float | None) -> tuple[Any, float |
     from ..data.video import VideoFile, open_video
 
     if is_stream(location):
-        source = StreamSource(location)
-        return source, float(source.fps) if source.fps else trained_fps
+        source = StreamSource(location, trained_fps)
+        if source.resample and source.source_fps:
+            print(f"{source.name}: {float(source.source_fps):g} fps resampled to {trained_fps:g} fps, the rate the "
+                  "model was trained at (frame numbers below are at that rate)")
+        return source, float(source.fps) if source.fps else None
     source = open_video(location)
     if trained_fps and isinstance(source, VideoFile) and source.fps and abs(float(source.fps) - trained_fps) > 1e-3:
         from ..data.footage import ResampledVideo

@@ -109,9 +109,12 @@ def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool 
     run_dir = Path(run_dir)
     log = log or RunLogger(run_dir / "log.txt")
     write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    held: list[str] = []  # the data is read first, so that bad footage is the only line printed
+    data = build_video_data(config, held.append)
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
         f"(preset {config.reproduce.preset}; commit {git_commit()})")
-    data = build_video_data(config, log)
+    for line in held:
+        log(line)
     record = run_unit(config, data, Unit(config.model.variant, config.train.seed), run_dir, log)
     metrics = {**record, "test_videos": data.test_names, "data": data.info, "machine": machine_info(),
                "commit": git_commit()}

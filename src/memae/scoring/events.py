@@ -115,7 +115,7 @@ def alarm_threshold(distribution: dict[str, Any] | None, error: str, *, false_al
         shortest = f"; the smallest rate it resolves is {3600.0 * fps / n:.3g} per hour" if fps else ""
         note = (f"the target is rarer than 1 in the {n} validation frames, so the threshold is their maximum and the "
                 f"false-alarm rate is not verified{shortest}; hold out more normal footage to check it")
-    expected = 3600.0 * fps * (1.0 - q if resolvable else 1.0 / n) if fps else None
+    expected = 3600.0 * fps * (1.0 - q) if fps and resolvable else None
     return Alarm(_quantile(distribution, q), method, float(target), q, expected, float(fps) if fps else None, n,
                  error, resolvable, note)
 
@@ -144,7 +144,7 @@ class Event:
 class EventTracker:
     """Turn ``(frame, score)`` pairs, in frame order, into events as they close (module docstring).
 
-    ``push`` returns the events that closed with this frame (a run closes once ``merge_gap`` frames past its last
+    ``push`` returns the events that closed with this frame (a run closes once ``merge_gap + 1`` frames past its last
     alarmed frame have gone by without another); ``finish`` closes the last one.  A NaN/None score never alarms.
     """
 
@@ -170,6 +170,8 @@ class EventTracker:
                 run.end_frame = frame
                 if score > run.peak_score:
                     run.peak_score, run.peak_frame = float(score), frame
+        elif run is not None and frame - run.end_frame > self.merge_gap:  # no later frame can join it now
+            closed += self._close()
         return closed
 
     def finish(self) -> list[Event]:
