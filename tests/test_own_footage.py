@@ -215,3 +215,16 @@ def test_event_rules_and_alarm_threshold():
         alarm_threshold(dist, "mse", quantile=0.5)
     with pytest.raises(DataError, match="stores no validation score distribution"):
         alarm_threshold(None, "mae", quantile=0.5)
+
+
+def test_damage_is_reported_after_resampling(tmp_path):
+    from fault_injection import _video
+
+    from memae.data.footage import ResampledVideo
+    from memae.data.video import open_video
+
+    whole = _video(tmp_path / "good.mkv", n=40).read_bytes()  # 40 frames at 25 fps
+    (tmp_path / "cut.mkv").write_bytes(whole[: int(len(whole) * 0.6)])
+    shown = ResampledVideo(open_video(tmp_path / "cut.mkv"), 5)
+    assert [k for k, _ in shown.iter_indexed_frames()] == [0, 1, 2, 3]
+    assert shown.damage.summary().startswith("cut.mkv is damaged: 4 of 8 frames lost (frames 4-7: 4)")

@@ -42,6 +42,7 @@ from memae.data.video import (
     VideoFile,
     VideoSource,
     _av_errors,
+    _damage_report,
     _import_av,
     _short,
     has_frame_images,
@@ -132,6 +133,24 @@ class ResampledVideo(VideoSource):
                 k += 1
             if k >= index.size:
                 break
+
+    def iter_indexed_frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Lenient decoding of the source (:meth:`VideoFile.iter_indexed_frames`), at this rate: an output frame whose
+        source frame was lost is skipped, so it shows as a gap in :attr:`damage`, in output frame numbers."""
+        index, k, yielded = self.source_index, 0, []
+        self.damage = None
+        for i, frame in self.source.iter_indexed_frames():
+            while k < index.size and index[k] < i:  # their source frame never arrived
+                k += 1
+            while k < index.size and index[k] == i:
+                yielded.append(k)
+                yield k, frame
+                k += 1
+        lost = self.source.damage
+        if lost is not None:
+            source_fps = float(self.source.fps) if self.source.fps else self.fps
+            expected = max(index.size, int(round(lost.expected * self.fps / source_fps)))
+            self.damage = _damage_report(self.source.path.name, yielded, expected, lost.decode_errors, lost.note)
 
     def fingerprint(self) -> dict[str, Any]:
         return {**self.source.fingerprint(), "fps": self.fps}
