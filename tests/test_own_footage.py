@@ -84,7 +84,7 @@ def test_train_evaluate_and_events_on_own_footage(footage, trained, tmp_path, ca
     out, events, summary = tmp_path / "s.csv", tmp_path / "events.csv", tmp_path / "summary.json"
     assert memae_main(["score-video", str(trained / "best.pt"), str(footage / "test" / "evening.mkv"), "--out",
                        str(out), "--events", str(events), "--json", str(summary), "--no-progress",
-                       "--false-alarms-per-hour", "360"]) == 0
+                       "--false-alarms-per-hour", "360", "--heatmaps", str(tmp_path / "maps")]) == 0
     rows = list(csv.DictReader(open(events)))
     assert rows, "the cross must raise an event"
     info = json.loads(summary.read_text())
@@ -101,6 +101,11 @@ def test_train_evaluate_and_events_on_own_footage(footage, trained, tmp_path, ca
     near = np.zeros(90, dtype=bool)
     near[40 - CLIP : 60 + CLIP] = True
     assert not (covered & ~near).any() and (covered & normal).sum() <= 0.15 * normal.sum()
+    from PIL import Image
+
+    maps = sorted((tmp_path / "maps").glob("*.png"))  # one per event, named by its peak, at the source's resolution
+    assert [m.name for m in maps] == [f"event_{k + 1:03d}_frame{int(r['peak_frame']):06d}.png" for k, r in enumerate(rows)]
+    assert Image.open(maps[0]).size == (SIZE, SIZE)
 
 
 def test_pipe_writes_rows_and_events_like_the_file(footage, trained, tmp_path):

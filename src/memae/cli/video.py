@@ -63,6 +63,8 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
                    help=f"shortest event, in frames (default {DEFAULT_MIN_EVENT_FRAMES})")
     g.add_argument("--merge-gap-frames", type=int, default=DEFAULT_MERGE_GAP_FRAMES,
                    help=f"runs at most this many frames apart form one event (default {DEFAULT_MERGE_GAP_FRAMES})")
+    g.add_argument("--heatmaps", metavar="DIR", help="a PNG per event: its peak frame with the error map (smoothed, "
+                                                     "upsampled to the source resolution) blended in")
     p.set_defaults(func=cmd_score_video)
     return p
 
@@ -78,6 +80,7 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     check_output_file(args.plot, "--plot")
     check_output_file(args.events, "--events")
     check_output_file(args.json, "--json")
+    check_output_dir(args.heatmaps, "--heatmaps")
     if args.overlay and Path(args.overlay).suffix:
         check_output_file(args.overlay, "--overlay")
     else:
@@ -111,7 +114,7 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     resample = data_cfg.get("resample") or "bilinear"
     source, fps = _open_source(args.video, data_cfg.get("fps"))
     alarm = None
-    if args.events or args.json:  # the threshold before any decoding: a checkpoint without one fails at once
+    if args.events or args.json or args.heatmaps:  # the threshold before any decoding: a checkpoint without one fails at once
         from ..scoring.events import alarm_threshold, stored_distribution
 
         rate = args.false_alarms_per_hour
@@ -166,10 +169,13 @@ def _score_stream(args: argparse.Namespace, state: dict[str, Any], source: Any, 
         vmin, vmax = overlay_scale(state, common["error"], args.overlay_max)
         overlay = OverlayWriter(args.overlay, vmax=vmax, vmin=vmin, fps=fps or 10)
 
+    heatmaps = _heatmaps(args, state, alarm, common["error"], live=True)
+
     def on_frame(index: int, frame: Any, error_map: Any, clip_error: float | None) -> None:
         writer(index, frame, error_map, clip_error)
-        if overlay is not None:
-            overlay(index, frame, error_map, clip_error)
+        for also in (overlay, heatmaps):
+            if also is not None:
+                also(index, frame, error_map, clip_error)
 
     try:
         result = score_video(source=source, mode="center", on_frame=on_frame, **common)
@@ -181,11 +187,26 @@ def _score_stream(args: argparse.Namespace, state: dict[str, Any], source: Any, 
     writer.close()
     if overlay is not None:
         overlay.close()
+    if heatmaps is not None:
+        heatmaps.finish()
+        print(f"{len(heatmaps.written)} heatmap(s) written to {args.heatmaps}")
     print(f"{result.num_frames} frames scored from {source.name} ({int(result.scored.sum())} by a centred clip, "
           f"{common['error']}); scores written to {args.out}")
     if tracker is not None:
         _report_events(args, alarm, tracker, source.name, result.num_frames)
     return 0
+
+
+def _heatmaps(args: argparse.Namespace, state: dict[str, Any], alarm: Any, error: str, live: bool) -> Any:
+    """The ``--heatmaps`` callback (its colour scale is the overlay's), or None."""
+    if not args.heatmaps:
+        return None
+    from ..scoring.events import EventTracker
+    from ..scoring.video_output import PeakHeatmaps, overlay_scale
+
+    vmin, vmax = overlay_scale(state, error, args.overlay_max)
+    tracker = EventTracker(alarm.threshold, args.min_event_frames, args.merge_gap_frames)
+    return PeakHeatmaps(args.heatmaps, tracker, vmin, vmax, live=live)
 
 
 def _report_events(args: argparse.Namespace, alarm: Any, tracker: Any, name: str, frames: int) -> None:
@@ -218,8 +239,15 @@ def _score_file(args: argparse.Namespace, state: dict[str, Any], source: Any, fp
     if args.overlay:
         vmin, vmax = overlay_scale(state, error, args.overlay_max)
         overlay = OverlayWriter(args.overlay, vmax=vmax, vmin=vmin, fps=fps or 10)
+    heatmaps = _heatmaps(args, state, alarm, error, live=False)
+    callbacks = [c for c in (overlay, heatmaps) if c is not None]
+
+    def on_frame(index: int, frame: Any, error_map: Any, clip_error: float | None) -> None:
+        for callback in callbacks:
+            callback(index, frame, error_map, clip_error)
+
     try:
-        result = score_video(source=source, mode=mode, on_frame=overlay, **common)
+        result = score_video(source=source, mode=mode, on_frame=on_frame if callbacks else None, **common)
     except BaseException:
         if overlay is not None:
             overlay.abort()
@@ -255,6 +283,9 @@ def _score_file(args: argparse.Namespace, state: dict[str, Any], source: Any, fp
         if args.events:
             write_events_csv(args.events, tracker.events, fps)
         _report_events(args, alarm, tracker, source.name, total)
+        if heatmaps is not None:
+            heatmaps.finish()
+            print(f"{len(heatmaps.write(tracker.events))} heatmap(s) written to {args.heatmaps}")
     if args.plot:
         plot_regularity(args.plot, reg, title=f"{source.name}: regularity ({error}, {mode})",
                         frame_index=result.frame_index, lost=damage.gaps if damage is not None else None,
