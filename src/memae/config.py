@@ -180,7 +180,9 @@ class ModelSection:
 
 @dataclass
 class DataSection:
-    dataset: str = "digits"  # digits | mnist | fashion-mnist | idx | cifar10 | folder | table | kdd
+    # digits | mnist | fashion-mnist | idx | cifar10 | folder | table | kdd; video: ped1 | ped2 | avenue | shanghaitech
+    # | videos (a folder of your own footage, memae.data.footage)
+    dataset: str = "digits"
     root: str | None = None  # folder or file of the data; never downloaded
     normal_class: int = 0  # one-class image protocol: this class is normal
     anomaly_fraction: float = 0.3  # share of anomalies in the test set (paper 4.1)
@@ -204,6 +206,9 @@ class DataSection:
     cache_dir: str | None = None  # decoded-frame cache; None = $XDG_CACHE_HOME/memae/frames or ~/.cache/memae/frames
     max_train_videos: int = 0  # > 0: only the first k training videos (smoke runs)
     max_test_videos: int = 0  # > 0: only the first k test videos (smoke runs)
+    # dataset videos (your own footage): resample every video file to this frame rate by its timestamps, so that
+    # motion has one speed across cameras (None = each video at its own rate; frame folders are never resampled)
+    fps: float | None = None
 
     def validate(self) -> None:
         if not 0 < self.anomaly_fraction < 1:
@@ -218,6 +223,8 @@ class DataSection:
         for key in ("clip_len", "train_stride", "val_stride", "test_stride"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"data.{key} must be >= 1, got {getattr(self, key)}")
+        if self.fps is not None and not self.fps > 0:
+            raise ConfigError(f"data.fps must be > 0 (or null: each video at its own rate), got {self.fps}")
         for key in ("max_train_clips", "max_train_videos", "max_test_videos"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"data.{key} must be >= 0 (0 = all), got {getattr(self, key)}")
