@@ -68,7 +68,9 @@ def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DE
     if unknown:
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table1; choose from {', '.join(NAMES)}")
     store = store or RunStore(run_dir, "table1")
-    base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *(overrides or [])])
+    # an image folder has no official test set, so it keeps the pooled protocol of the paper's text
+    protocol = ["data.protocol=paper"] if dataset == "folder" else []
+    base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *protocol, *(overrides or [])])
     check_model_section(base.model)  # a bad option name fails now, not after the data is read
     base.data.root = data_root
     if epochs is not None:
