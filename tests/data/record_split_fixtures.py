@@ -11,8 +11,10 @@ row indices they are given), so the fixtures are what that code drew, not a re-i
 * ``tests/data/splits/real.json``: for the real datasets (MNIST pooled and official-test, KDD Cup 99, the ADBench
   tables), the size and SHA-256 of every index array (int64 little-endian bytes; bool masks as uint8).
 
-``tests/test_splits.py`` checks ``memae.data.splits`` against both files.  After issue 21 the functions this script
-imports are gone; it is kept as the record of how the fixtures were made (``git show ee130fe`` has the old code).
+``tests/test_splits.py`` checks ``memae.data.splits`` against both files, calling the new functions directly and
+also through this script's recorders, whose call sites (``_table_data``, ``kdd_experiment_data``,
+``MemAEDetector._train``, ``split_table``, ...) still exist after issue 21; only ``split_train_val`` is gone, for which
+the recorder falls back to what its call site does now.  ``git show ee130fe`` has the old code.
 """
 
 from __future__ import annotations
@@ -99,12 +101,20 @@ def old_prelabelled(is_anomaly, seed, val_fraction):
             "test_is_anomaly": d.test_labels}
 
 
-def old_table(is_anomaly, n, seed, val_fraction, tmp: Path):
+def old_table(is_anomaly, n, seed, val_fraction):
     """_table_data on a CSV of ``n`` rows (labelled when ``is_anomaly`` is given)."""
+    import tempfile
+
     import memae.data.tables as tables
     from memae.data.experiment import _table_data
 
-    path = tmp / "t.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        return _old_table(is_anomaly, n, seed, val_fraction, Path(tmp) / "t.csv", tables, _table_data)
+
+
+def _old_table(is_anomaly, n, seed, val_fraction, path, tables, _table_data):
+    import warnings
+
     lines = ["a,label" if is_anomaly is not None else "a"]
     for i in range(n):
         lines.append(f"{i},{int(is_anomaly[i])}" if is_anomaly is not None else f"{i}")
@@ -115,7 +125,9 @@ def old_table(is_anomaly, n, seed, val_fraction, tmp: Path):
     tables.TablePreprocessor = RowRecorder
     RowRecorder.calls = []
     try:
-        _table_data(data, seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tiny-split warning
+            _table_data(data, seed)
     finally:
         tables.TablePreprocessor = saved
     (_, train), (_, tr2), (_, val), (_, test) = RowRecorder.calls
@@ -147,8 +159,18 @@ def old_kdd_split(is_anomaly, seed, train_fraction=0.5):
 
 
 def old_video(n_frames_list, clip_len, val_fraction):
-    """split_train_val on videos whose frame k holds k: (n_train, n_val) per length, n_val -1 for no validation."""
-    from memae.experiments.video import split_train_val
+    """split_train_val on videos whose frame k holds k: (n_train, n_val) per length, n_val -1 for no validation.
+
+    After issue 21 the call site slices each video with ``video_tail_split``'s slices instead.
+    """
+    try:
+        from memae.experiments.video import split_train_val
+    except ImportError:
+        from memae.data.splits import video_tail_split
+
+        def split_train_val(video, clip_len, val_fraction):
+            train, val = video_tail_split(video.shape[0], clip_len, val_fraction)
+            return video[train], None if val is None else video[val]
 
     out = []
     for n in n_frames_list:
@@ -217,45 +239,63 @@ def old_adbench(y, seed):
 
 # -- the cases ----------------------------------------------------------------------------------------------------
 
-def synthetic_cases(tmp: Path) -> dict[str, dict[str, np.ndarray]]:
-    cases: dict[str, dict[str, np.ndarray]] = {}
+def synthetic_specs() -> list[tuple[str, str, dict]]:
+    """``(key, kind, arguments)`` of every synthetic case; ``CALL_SITES[kind](**arguments)`` draws it."""
+    specs = []
     for n, classes, seed, normal, kw in [
         (300, 3, 0, 0, {}), (300, 3, 7, 1, {}), (300, 3, 8, 1, {}), (1000, 10, 0, 4, {}),
         (257, 5, 3, 2, {"val_fraction": 0.0}), (257, 5, 3, 2, {"anomaly_fraction": 0.5, "val_fraction": 0.25}),
         (90, 2, 11, 1, {"train_fraction": 0.5}), (45, 3, 2, 0, {}),
     ]:
-        labels = synthetic_labels(n, classes, seed)
         key = f"one_class/n{n}_k{classes}_s{seed}_c{normal}_" + "_".join(f"{k}{v}" for k, v in kw.items())
-        cases[key] = old_one_class(labels, normal, seed, **kw)
+        specs.append((key, "one_class", {"labels": synthetic_labels(n, classes, seed), "normal": normal, "seed": seed,
+                                         **kw}))
     for n_train, n_test, seed, normal, kw in [(300, 100, 0, 0, {}), (300, 100, 5, 2, {}),
                                               (600, 250, 1, 1, {"anomaly_fraction": 0.2, "val_fraction": 0.2})]:
-        tr, te = synthetic_labels(n_train, 3, seed), synthetic_labels(n_test, 3, seed + 50)
         key = f"official_test/n{n_train}_{n_test}_s{seed}_c{normal}_" + "_".join(f"{k}{v}" for k, v in kw.items())
-        cases[key] = old_official_test(tr, te, normal, seed, **kw)
+        specs.append((key, "official_test", {"train_labels": synthetic_labels(n_train, 3, seed),
+                                             "test_labels": synthetic_labels(n_test, 3, seed + 50), "normal": normal,
+                                             "seed": seed, **kw}))
     for n, share, seed, vf in [(60, 0.3, 0, 0.1), (61, 0.2, 4, 0.25), (25, 0.4, 1, 0.1), (200, 0.1, 9, 0.0)]:
-        cases[f"prelabelled/n{n}_s{seed}_v{vf}"] = old_prelabelled(synthetic_flags(n, share, seed), seed, vf)
+        specs.append((f"prelabelled/n{n}_s{seed}_v{vf}", "prelabelled",
+                      {"is_anomaly": synthetic_flags(n, share, seed), "seed": seed, "val_fraction": vf}))
     for n, share, seed, vf in [(100, 0.1, 0, 0.1), (51, 0.2, 3, 0.1), (50, 0.1, 1, 0.1), (250, 0.05, 2, 0.1),
                                (30, 0.0, 5, 0.25), (77, 0.3, 6, 0.0)]:
-        flags = synthetic_flags(n, share, seed)
-        cases[f"table_labelled/n{n}_s{seed}_v{vf}"] = old_table(flags, n, seed, vf, tmp)
+        specs.append((f"table_labelled/n{n}_s{seed}_v{vf}", "table",
+                      {"is_anomaly": synthetic_flags(n, share, seed), "n": n, "seed": seed, "val_fraction": vf}))
     for n, seed, vf in [(40, 0, 0.1), (25, 2, 0.1), (15, 1, 0.5), (9, 3, 0.0)]:
-        cases[f"table_unlabelled/n{n}_s{seed}_v{vf}"] = old_table(None, n, seed, vf, tmp)
+        specs.append((f"table_unlabelled/n{n}_s{seed}_v{vf}", "table",
+                      {"is_anomaly": None, "n": n, "seed": seed, "val_fraction": vf}))
     for n, share, seed, vf, protocol in [(400, 0.2, 0, 0.1, "paper"), (401, 0.2, 1, 0.1, "paper"),
                                          (250, 0.3, 2, 0.25, "paper"), (400, 0.2, 0, 0.1, "dagmm-code"),
                                          (333, 0.25, 7, 0.1, "dagmm-code")]:
-        cases[f"kdd_{protocol}/n{n}_s{seed}_v{vf}"] = old_kdd(synthetic_flags(n, share, seed), seed, vf, protocol)
+        specs.append((f"kdd_{protocol}/n{n}_s{seed}_v{vf}", "kdd", {"is_anomaly": synthetic_flags(n, share, seed),
+                                                                   "seed": seed, "val_fraction": vf,
+                                                                   "protocol": protocol}))
     for n, seed, tf in [(100, 0, 0.5), (101, 3, 0.5), (37, 2, 1 / 3), (64, 9, 0.75)]:
-        cases[f"kdd_split/n{n}_s{seed}_t{tf:.4f}"] = old_kdd_split(synthetic_flags(n, 0.2, seed), seed, tf)
+        specs.append((f"kdd_split/n{n}_s{seed}_t{tf:.4f}", "kdd_split",
+                      {"is_anomaly": synthetic_flags(n, 0.2, seed), "seed": seed, "train_fraction": tf}))
     lengths = list(range(1, 401))
     for clip_len in (1, 8, 16):
         for vf in (0.0, 0.05, 0.1, 0.15, 0.25, 0.5, 0.9):
-            cases[f"video/clip{clip_len}_v{vf}"] = old_video(lengths, clip_len, vf)
+            specs.append((f"video/clip{clip_len}_v{vf}", "video",
+                          {"n_frames_list": lengths, "clip_len": clip_len, "val_fraction": vf}))
     for n, seed, vf in [(200, 0, 0.1), (205, 1, 0.1), (15, 2, 0.1), (9, 3, 0.1), (64, 4, 0.25), (50, 5, 0.0),
                         (1001, 6, 0.15)]:
-        cases[f"detector/n{n}_s{seed}_v{vf}"] = old_detector(n, seed, vf)
+        specs.append((f"detector/n{n}_s{seed}_v{vf}", "detector", {"n": n, "seed": seed, "validation_fraction": vf}))
     for n, share, seed in [(500, 0.05, 1), (500, 0.05, 2), (333, 0.3, 3), (12_345, 0.02, 1)]:
-        cases[f"adbench/n{n}_s{seed}"] = old_adbench(synthetic_flags(n, share, seed).astype(int), seed)
-    return cases
+        specs.append((f"adbench/n{n}_s{seed}", "adbench", {"y": synthetic_flags(n, share, seed).astype(int),
+                                                           "seed": seed}))
+    return specs
+
+
+CALL_SITES = {"one_class": old_one_class, "official_test": old_official_test, "prelabelled": old_prelabelled,
+              "table": old_table, "kdd": old_kdd, "kdd_split": old_kdd_split, "video": old_video,
+              "detector": old_detector, "adbench": old_adbench}
+
+
+def synthetic_cases() -> dict[str, dict[str, np.ndarray]]:
+    return {key: CALL_SITES[kind](**args) for key, kind, args in synthetic_specs()}
 
 
 def real_cases() -> dict[str, dict[str, dict]]:
@@ -307,11 +347,8 @@ def real_cases() -> dict[str, dict[str, dict]]:
 
 
 def main() -> None:
-    import tempfile
-
     HERE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        cases = synthetic_cases(Path(tmp))
+    cases = synthetic_cases()
     arrays = {f"{case}/{part}": np.asarray(v) for case, parts in cases.items() for part, v in parts.items()}
     arrays = {k: (v.astype(np.int32) if v.dtype.kind in "iu" else v) for k, v in arrays.items()}
     np.savez_compressed(HERE / "synthetic.npz", **arrays)
