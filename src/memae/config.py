@@ -1,7 +1,9 @@
 """Experiment configs: typed dataclasses, loaded from YAML, overridden by ``key=value`` flags.
 
-Unknown keys and values of the wrong type are errors that name the key.  The resolved config is saved next to the
-results (``config.yaml``) and inside every checkpoint.
+Unknown keys and values of the wrong type are errors that name the key.  A setting that takes one of a few names is
+annotated ``Literal[...]``, and one check reads those annotations (:func:`check_choices`, also run by every
+section's ``validate``), so a loaded config is a valid one.  The resolved config is saved next to the results
+(``config.yaml``) and inside every checkpoint.
 
 One schema serves images, tables and video (``memae reproduce table2`` and ``memae train --config video_cpu``
 read the same sections; video adds the ``data`` fields of clips and frames, the ``score`` fields of frame scoring
@@ -31,7 +33,7 @@ import types
 import typing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -39,21 +41,65 @@ from .errors import ConfigError
 from .io import write_text
 
 __all__ = [
-    "TrainConfig", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "ModelOptions", "ModelSection", "DataSection",
+    "TrainConfig", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "ModelOptions", "ModelSection", "DataSection",
     "ScoreSection", "ReproduceSection", "ExperimentConfig", "load_config", "config_from_dict", "upgrade_config_dict",
     "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
 ]
 
 
+# The names a setting may take, each listed once; the fields below are annotated with them.
 # How a training run chooses the epoch it keeps.  val_loss: lowest reconstruction loss on the validation split
 # (the authors' rule); last: the last epoch; separation: label-free, highest standardised gap between the mean log
 # score of the top `select_share` of the selection data and that of the rest (see memae.training.selection).
-SELECT_CRITERIA = ("val_loss", "last", "separation")
+Select = Literal["val_loss", "last", "separation"]
+SelectData = Literal["val", "test"]
+EpochLog = Literal["csv", "tensorboard"]
 # Per-sample reconstruction error: mse (the paper's squared error) | mae (the authors' video code).
-SCORE_ERRORS = ("mse", "mae")
+ScoreError = Literal["mse", "mae"]
 # How a video clip's score becomes frame scores: center = the clip's middle frame (the authors' code), mean = every
 # frame of the clip (scoring.video implements both).
-SCORE_MODES = ("center", "mean")
+ScoreMode = Literal["center", "mean"]
+# images: paper | official-test; kdd: paper | dagmm-code (which protocol fits which dataset: memae.data.experiment)
+Protocol = Literal["paper", "official-test", "dagmm-code"]
+Resample = Literal["bilinear", "area"]  # Pillow's bilinear or box filter (memae.data.video.RESAMPLE_MODES)
+# Model option names, the same for every architecture (tests/test_config_layouts.py checks them against the models).
+Similarity = Literal["dot", "cosine"]
+Activation = Literal["relu", "leaky_relu", "tanh"]
+Padding = Literal["same", "valid"]
+OutputActivation = Literal["none", "sigmoid", "tanh"]
+
+SELECT_CRITERIA: tuple[str, ...] = typing.get_args(Select)
+SCORE_ERRORS: tuple[str, ...] = typing.get_args(ScoreError)
+SCORE_MODES: tuple[str, ...] = typing.get_args(ScoreMode)
+
+
+def _choices(annotation: Any) -> tuple[tuple[Any, ...], bool] | None:
+    """``(allowed values, None allowed)`` of a ``Literal[...]`` or ``Literal[...] | None`` annotation, else None."""
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation), False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        literals = [a for a in args if typing.get_origin(a) is Literal]
+        if len(literals) == 1 and len(args) == 2 and type(None) in args:
+            return typing.get_args(literals[0]), True
+    return None
+
+
+def _check_choice(value: Any, allowed: tuple[Any, ...], key: str) -> Any:
+    if isinstance(value, str) and value in allowed:
+        return value
+    raise ConfigError(f"{key} must be one of {', '.join(map(str, allowed))}, got {value!r}")
+
+
+def check_choices(section: Any, prefix: str) -> None:
+    """Every ``Literal``-annotated field of the config dataclass ``section`` holds one of its names (sub-sections
+    are left to their own ``validate``); ``prefix`` names the section in the one-line :class:`ConfigError`."""
+    hints = typing.get_type_hints(type(section))
+    for f in dataclasses.fields(section):
+        choices = _choices(hints[f.name])
+        value = getattr(section, f.name)
+        if choices is not None and not (value is None and choices[1]):
+            _check_choice(value, choices[0], f"{prefix}.{f.name}" if prefix else f.name)
 
 
 @dataclass
@@ -84,17 +130,18 @@ class TrainConfig:
     shrink_warmup_epochs: int = 0
     # Which epoch's weights the run keeps (see SELECT_CRITERIA).  "separation" reads no labels: the standardised gap
     # between the mean log score of the top `select_share` of the selection data and that of the rest.
-    select: str = "val_loss"
+    select: Select = "val_loss"
     select_share: float = 0.1  # share of the selection data assumed anomalous (the protocol's contamination)
     # Selection data for "separation": "val" = the held-out validation split (unlabelled; for a contaminated training
     # set it holds anomalies too), or "test" = the unlabelled test inputs (transductive; only where the protocol
     # already reads the test scores, e.g. KDD's top-20 % threshold).
-    select_data: str = "val"
+    select_data: SelectData = "val"
     # Epoch log: "csv" (history.csv in the run folder, always written) or "tensorboard" (TensorBoard event files in
     # RUN/tensorboard as well, the way anomalib and Lightning users watch runs; needs the tensorboard package).
-    log: str = "csv"
+    log: EpochLog = "csv"
 
     def validate(self) -> None:
+        check_choices(self, "train")
         if self.epochs < 1:
             raise ConfigError(f"train.epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
@@ -108,14 +155,8 @@ class TrainConfig:
                               "choose train.select=val_loss or set train.patience=0")
         if self.shrink_warmup_epochs < 0:
             raise ConfigError(f"train.shrink_warmup_epochs must be >= 0, got {self.shrink_warmup_epochs}")
-        if self.select not in SELECT_CRITERIA:
-            raise ConfigError(f"train.select must be one of {', '.join(SELECT_CRITERIA)}, got {self.select!r}")
         if not 0 < self.select_share < 1:
             raise ConfigError(f"train.select_share must be in (0, 1), got {self.select_share}")
-        if self.log not in ("csv", "tensorboard"):
-            raise ConfigError(f"train.log must be csv or tensorboard, got {self.log!r}")
-        if self.select_data not in ("val", "test"):
-            raise ConfigError(f"train.select_data must be val or test, got {self.select_data!r}")
 
 
 @dataclass
@@ -123,13 +164,13 @@ class ModelOptions:
     """The options :func:`memae.models.build_model` accepts, one field each; None = the architecture's default.
 
     The model registry reads its option list from this class, so an option is named in one place.  Values are
-    checked for type here; names that depend on the architecture (activation, padding) are checked by
-    :func:`memae.models.check_model_config` when an experiment loads its config.
+    checked for type and name here; the shrinkage threshold, which depends on the architecture's memory size, is
+    checked by :func:`memae.models.check_model_section` when an experiment loads its config.
     """
 
     num_slots: int | None = None  # N, memory slots
     shrink_threshold: float | str | None = None  # lambda: a number or "k/N"
-    similarity: str | None = None  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
+    similarity: Similarity | None = None  # dot (authors' code) | cosine (paper eq. 5; needs a temperature)
     temperature: float | None = None  # None: the memory module's default for the similarity (1.0 dot, 0.1 cosine)
     entropy_weight: float | None = None  # alpha of eq. 10 (memae, memae-noshrink)
     latent_l1_weight: float | None = None  # ae-l1 only
@@ -139,17 +180,18 @@ class ModelOptions:
     width: float | None = None  # conv: multiplies the hidden channel counts (the memory dim follows the last)
     in_features: int | None = None  # mlp input width (None: the data's)
     hidden: list[int] | None = None  # mlp widths after the input, the code last
-    activation: str | None = None  # relu | leaky_relu | tanh
-    padding: str | None = None  # conv: same | valid
+    activation: Activation | None = None
+    padding: Padding | None = None  # conv
     code_dim: int | None = None  # conv: a fully connected bottleneck of this many numbers after the trunk
     first_kernel: int | None = None  # conv: the first encoder layer's kernel (the paper's "Conv2(1,2,16)" reads as 1)
-    output_activation: str | None = None  # none (linear, the authors' code) | sigmoid (inputs in [0, 1]) | tanh ([-1, 1])
+    output_activation: OutputActivation | None = None  # none (linear, the authors' code) | sigmoid (inputs in [0, 1]) | tanh ([-1, 1])
 
     def given(self) -> dict[str, Any]:
         """The options this config sets (not None): the keyword arguments for ``build_model``."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if getattr(self, f.name) is not None}
 
     def validate(self) -> None:
+        check_choices(self, "model.options")
         for name in ("num_slots", "in_channels", "in_features", "code_dim", "first_kernel"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -175,6 +217,7 @@ class ModelSection:
     options: ModelOptions = field(default_factory=ModelOptions)
 
     def validate(self) -> None:
+        check_choices(self, "model")
         self.options.validate()
 
 
@@ -189,7 +232,7 @@ class DataSection:
     val_fraction: float = 0.1  # held out from the training normals for best-epoch selection
     # images: paper (official train and test pooled) | official-test (test images from the official test set only);
     # kdd: paper (DAGMM's text) | dagmm-code (danieltan07/dagmm); see data.experiment
-    protocol: str = "paper"
+    protocol: Protocol = "paper"
     label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
@@ -202,7 +245,7 @@ class DataSection:
     val_stride: int = 1
     test_stride: int = 1  # 1 scores every frame (center mode)
     max_train_clips: int = 0  # > 0: keep this many training clips, evenly spaced (0 = all)
-    resample: str = "bilinear"  # bilinear | area (Pillow)
+    resample: Resample = "bilinear"
     cache_dir: str | None = None  # decoded-frame cache; None = $XDG_CACHE_HOME/memae/frames or ~/.cache/memae/frames
     max_train_videos: int = 0  # > 0: only the first k training videos (smoke runs)
     max_test_videos: int = 0  # > 0: only the first k test videos (smoke runs)
@@ -211,13 +254,11 @@ class DataSection:
     fps: float | None = None
 
     def validate(self) -> None:
+        check_choices(self, "data")
         if not 0 < self.anomaly_fraction < 1:
             raise ConfigError(f"data.anomaly_fraction must be in (0, 1), got {self.anomaly_fraction}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.val_fraction}")
-        if self.protocol not in ("paper", "dagmm-code", "official-test"):
-            raise ConfigError(f"data.protocol must be paper, official-test (images) or dagmm-code (kdd), got "
-                              f"{self.protocol!r}")
         if len(self.frame_size) != 2 or min(self.frame_size) < 1:
             raise ConfigError(f"data.frame_size must be [height, width], got {self.frame_size}")
         for key in ("clip_len", "train_stride", "val_stride", "test_stride"):
@@ -232,20 +273,16 @@ class DataSection:
 
 @dataclass
 class ScoreSection:
-    error: str = "mse"  # mse (paper) | mae (authors' video code); video: the error of models with a memory
+    error: ScoreError = "mse"  # mse (paper) | mae (authors' video code); video: the error of models with a memory
     batch_size: int = 256  # samples (video: clips) per model call
     contamination: float = 0.1  # share of training-normal scores above the stored threshold (for predicted labels)
     # Video models without a memory (ae, ae-l1): the authors score their AE by squared error (on [0, 1] frames; a
     # range change is a constant factor that per-video min-max cancels, so mse on [-1, 1] ranks frames the same way).
-    ae_error: str = "mse"
-    mode: str = "center"  # video: see SCORE_MODES
+    ae_error: ScoreError = "mse"
+    mode: ScoreMode = "center"  # video
 
     def validate(self) -> None:
-        for key in ("error", "ae_error"):
-            if getattr(self, key) not in SCORE_ERRORS:
-                raise ConfigError(f"score.{key} must be one of {', '.join(SCORE_ERRORS)}, got {getattr(self, key)!r}")
-        if self.mode not in SCORE_MODES:
-            raise ConfigError(f"score.mode must be one of {', '.join(SCORE_MODES)}, got {self.mode!r}")
+        check_choices(self, "score")
         if not 0 < self.contamination <= 0.5:
             raise ConfigError(f"score.contamination must be in (0, 0.5], got {self.contamination}")
         if self.batch_size < 1:
@@ -260,6 +297,7 @@ class ReproduceSection:
     fig7_num_slots: list[int] = field(default_factory=lambda: [100, 500, 1000, 2000, 3000])  # Figure 7's memory sizes
 
     def validate(self) -> None:
+        check_choices(self, "reproduce")
         if not self.fig7_num_slots or min(self.fig7_num_slots) < 1:
             raise ConfigError(f"reproduce.fig7_num_slots must be positive integers, got {self.fig7_num_slots}")
 
@@ -279,6 +317,7 @@ class ExperimentConfig:
 
     def validate(self) -> None:
         """Check every section's values (types were checked when the config was built)."""
+        check_choices(self, "")
         self.model.validate()
         self.data.validate()
         self.train.validate()
@@ -304,6 +343,8 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
     if annotation is Any:
         return value
+    if origin is Literal:
+        return _check_choice(value, args, key)
     if origin is dict or annotation is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key} must be a mapping, got {value!r}")
