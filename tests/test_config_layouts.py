@@ -230,4 +230,4 @@ def test_config_names_match_what_the_code_implements():
     assert names(cfg.Padding) == set(conv.PADDINGS)
     assert names(cfg.OutputActivation) == set(registry.OUTPUT_ACTIVATIONS)
     assert names(cfg.Resample) == set(RESAMPLE_MODES)
-    assert names(cfg.Protocol) == set(IMAGE_PROTOCOLS) | set(KDD_PROTOCOLS)
+    assert names(cfg.DataProtocol) == set(IMAGE_PROTOCOLS) | set(KDD_PROTOCOLS)

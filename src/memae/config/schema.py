@@ -1,49 +1,25 @@
-"""Experiment configs: typed dataclasses, loaded from YAML, overridden by ``key=value`` flags.
+"""The config schema: one typed dataclass per section, and the names a setting may take.
 
-Unknown keys and values of the wrong type are errors that name the key.  A setting that takes one of a few names is
-annotated ``Literal[...]``, and one check reads those annotations (:func:`check_choices`, also run by every
-section's ``validate``), so a loaded config is a valid one.  The resolved config is saved next to the results
-(``config.yaml``) and inside every checkpoint.
-
-One schema serves images, tables and video (``memae reproduce table2`` and ``memae train --config video_cpu``
-read the same sections; video adds the ``data`` fields of clips and frames, the ``score`` fields of frame scoring
-and the ``reproduce`` section).  Every default is stated once, here or, for model options left at None, by the
-architecture in :mod:`memae.models.registry`.
-
-Example YAML::
-
-    name: mnist-memae
-    model: {architecture: mnist, variant: memae, options: {num_slots: 100}}
-    data: {dataset: mnist, root: ../shared/datasets/mnist, normal_class: 0}
-    train: {epochs: 30, batch_size: 64, lr: 0.0001, seed: 0}
-    score: {error: mse}
-
-Configs written before the video settings joined this schema (run folders and checkpoints of ``memae reproduce
-table2`` and video ``memae train``) are read through :func:`upgrade_config_dict`.
+A setting that takes one of a few names is annotated ``Literal[...]``; :func:`check_choices` reads those annotations
+(every section's ``validate`` calls it, and the loader checks each key it reads), so a loaded config is a valid one.
+Every default is stated once, here or, for model options left at None, by the architecture in
+:mod:`memae.models.registry`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import datetime as _dt
-import os
-import shutil
 import types
 import typing
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-from .errors import ConfigError
-from .io import write_text
+from ..errors import ConfigError
 
 __all__ = [
-    "TrainConfig", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "ModelOptions", "ModelSection", "DataSection",
-    "ScoreSection", "ReproduceSection", "ExperimentConfig", "load_config", "config_from_dict", "upgrade_config_dict",
-    "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
+    "Select", "SelectData", "EpochLog", "ScoreError", "ScoreMode", "DataProtocol", "Resample", "Similarity",
+    "Activation", "Padding", "OutputActivation", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "TrainConfig",
+    "ModelOptions", "ModelSection", "DataSection", "ScoreSection", "ReproduceSection", "ExperimentConfig",
 ]
 
 
@@ -60,7 +36,7 @@ ScoreError = Literal["mse", "mae"]
 # frame of the clip (scoring.video implements both).
 ScoreMode = Literal["center", "mean"]
 # images: paper | official-test; kdd: paper | dagmm-code (which protocol fits which dataset: memae.data.experiment)
-Protocol = Literal["paper", "official-test", "dagmm-code"]
+DataProtocol = Literal["paper", "official-test", "dagmm-code"]
 Resample = Literal["bilinear", "area"]  # Pillow's bilinear or box filter (memae.data.video.RESAMPLE_MODES)
 # Model option names, the same for every architecture (tests/test_config_layouts.py checks them against the models).
 Similarity = Literal["dot", "cosine"]
@@ -73,7 +49,7 @@ SCORE_ERRORS: tuple[str, ...] = typing.get_args(ScoreError)
 SCORE_MODES: tuple[str, ...] = typing.get_args(ScoreMode)
 
 
-def _choices(annotation: Any) -> tuple[tuple[Any, ...], bool] | None:
+def choices_of(annotation: Any) -> tuple[tuple[Any, ...], bool] | None:
     """``(allowed values, None allowed)`` of a ``Literal[...]`` or ``Literal[...] | None`` annotation, else None."""
     if typing.get_origin(annotation) is Literal:
         return typing.get_args(annotation), False
@@ -85,7 +61,7 @@ def _choices(annotation: Any) -> tuple[tuple[Any, ...], bool] | None:
     return None
 
 
-def _check_choice(value: Any, allowed: tuple[Any, ...], key: str) -> Any:
+def check_choice(value: Any, allowed: tuple[Any, ...], key: str) -> Any:
     if isinstance(value, str) and value in allowed:
         return value
     raise ConfigError(f"{key} must be one of {', '.join(map(str, allowed))}, got {value!r}")
@@ -96,10 +72,10 @@ def check_choices(section: Any, prefix: str) -> None:
     are left to their own ``validate``); ``prefix`` names the section in the one-line :class:`ConfigError`."""
     hints = typing.get_type_hints(type(section))
     for f in dataclasses.fields(section):
-        choices = _choices(hints[f.name])
+        choices = choices_of(hints[f.name])
         value = getattr(section, f.name)
         if choices is not None and not (value is None and choices[1]):
-            _check_choice(value, choices[0], f"{prefix}.{f.name}" if prefix else f.name)
+            check_choice(value, choices[0], f"{prefix}.{f.name}" if prefix else f.name)
 
 
 @dataclass
@@ -232,7 +208,7 @@ class DataSection:
     val_fraction: float = 0.1  # held out from the training normals for best-epoch selection
     # images: paper (official train and test pooled) | official-test (test images from the official test set only);
     # kdd: paper (DAGMM's text) | dagmm-code (danieltan07/dagmm); see data.experiment
-    protocol: Protocol = "paper"
+    protocol: DataProtocol = "paper"
     label_column: str | None = None  # tables: optional label column (1/True/'anomaly' = anomalous)
     grey: bool = True  # folder images: grey or RGB
     image_size: list[int] | None = None  # folder images: resize to [H, W]
@@ -323,214 +299,3 @@ class ExperimentConfig:
         self.train.validate()
         self.score.validate()
         self.reproduce.validate()
-
-
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Check/convert ``value`` against a dataclass field annotation (str form under postponed evaluation)."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, key)
-            except ConfigError as exc:
-                errors.append(str(exc))
-        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
-    if annotation is Any:
-        return value
-    if origin is Literal:
-        return _check_choice(value, args, key)
-    if origin is dict or annotation is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{key} must be a mapping, got {value!r}")
-        return dict(value)
-    if origin is list or annotation is list:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key} must be a list, got {value!r}")
-        inner = args[0] if args else Any
-        return [_coerce(v, inner, f"{key}[]") for v in value]
-    if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{key} must be true or false, got {value!r}")
-    if annotation is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ConfigError(f"{key} must be an integer, got {value!r}")
-    if annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{key} must be a number, got {value!r}")
-    if annotation is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ConfigError(f"{key} must be a string, got {value!r}")
-    return value
-
-
-# Keys of the old video layout, for the hint in an unknown-key error (its files are translated, flags are not).
-_MOVED_KEYS = {
-    ("", "fig7_num_slots"): "fig7_num_slots is now reproduce.fig7_num_slots",
-    **{("model", k): f"{k} is now model.options.{k}" for k in (
-        "width", "num_slots", "shrink_threshold", "similarity", "temperature", "entropy_weight", "latent_l1_weight")},
-}
-
-
-def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
-    """An instance of the config dataclass ``cls`` from a mapping, checking every key and type (``prefix`` names
-    the section in error messages)."""
-    if not isinstance(values, dict):
-        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {values!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        where = f"in section '{prefix}'" if prefix else "at the top level"
-        moved = [_MOVED_KEYS[prefix, k] for k in unknown if (prefix, k) in _MOVED_KEYS]
-        hint = f" ({', '.join(moved)})" if moved else ""
-        raise ConfigError(f"unknown config key(s) {', '.join(unknown)} {where}; valid keys: {', '.join(fields)}{hint}")
-    kwargs = {}
-    for name, value in values.items():
-        key = f"{prefix}.{name}" if prefix else name
-        hint = hints[name]
-        if dataclasses.is_dataclass(hint):
-            kwargs[name] = build_dataclass(hint, value or {}, key)
-        else:
-            kwargs[name] = _coerce(value, hint, key)
-    return cls(**kwargs)
-
-
-def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
-    """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts.
-
-    A config in the layout of older video runs is translated first (:func:`upgrade_config_dict`)."""
-    config = build_dataclass(ExperimentConfig, upgrade_config_dict(values or {}), "")
-    config.validate()
-    return config
-
-
-# The model settings of the old video layout, which are build_model options in this one.
-_OLD_VIDEO_MODEL_KEYS = tuple(k for section, k in _MOVED_KEYS if section == "model")
-
-
-def upgrade_config_dict(values: dict[str, Any]) -> dict[str, Any]:
-    """A config mapping in the current layout; the layout of older video runs is translated, any other is returned
-    unchanged.
-
-    Run folders and checkpoints of ``memae reproduce table2|table4|fig7`` and video ``memae train`` written before
-    the video settings joined :class:`ExperimentConfig` store ``preset`` and ``fig7_num_slots`` at the top level and
-    ``model: {variant, width, num_slots, ...}`` without architecture and options.  They become
-    ``reproduce: {preset, fig7_num_slots}`` and ``model: {architecture: video, variant, options: {width, ...}}``;
-    every value is kept as it was, so a resumed or reused run trains and scores exactly as before.  (Image and table
-    configs have not changed layout: their ``model.options`` keys are the typed options' names.)
-    """
-    if not isinstance(values, dict) or "preset" not in values:  # only the old video layout had a top-level preset
-        return values
-    new = {k: v for k, v in values.items() if k not in ("preset", "fig7_num_slots")}
-    reproduce = {"preset": values["preset"]}
-    if "fig7_num_slots" in values:
-        reproduce["fig7_num_slots"] = values["fig7_num_slots"]
-    new["reproduce"] = {**reproduce, **(values.get("reproduce") or {})}
-    model = dict(values.get("model") or {})
-    options = {k: model.pop(k) for k in _OLD_VIDEO_MODEL_KEYS if k in model}
-    new["model"] = {"architecture": "video", **model, "options": {**options, **(model.get("options") or {})}}
-    return new
-
-
-def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``section.key=value`` strings (values parsed as YAML) to a nested dict, returning a new dict."""
-    result = yaml.safe_load(yaml.safe_dump(values or {}))
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"override {item!r} must look like section.key=value, e.g. train.epochs=5")
-        key, raw = item.split("=", 1)
-        parts = key.strip().split(".")
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
-        node = result
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {item!r}: {part} is not a section")
-        node[parts[-1]] = value
-    return result
-
-
-def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A YAML file's top-level mapping; a missing file, bad syntax or a non-mapping is a one-line ConfigError."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; pass a YAML file such as src/memae/experiments/configs/demo.yaml")
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config file {path} is not valid YAML{where}; fix the syntax") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"config file {path} must hold a mapping of sections (model, data, train, score)")
-    return values
-
-
-def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read a YAML config (or start from the defaults), apply overrides, validate every key."""
-    values = upgrade_config_dict(read_yaml(path)) if path is not None else {}  # overrides use the current layout
-    return config_from_dict(apply_overrides(values, overrides or []))
-
-
-def save_config(config: ExperimentConfig, path: str | os.PathLike[str]) -> Path:
-    return write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
-
-
-def parse_int_list(text: str | None, what: str) -> list[int] | None:
-    """``"0,1,2"`` -> ``[0, 1, 2]``; a one-line error for anything else."""
-    if text is None:
-        return None
-    try:
-        return [int(part) for part in str(text).split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"{what} must be comma-separated integers such as 0,1,2, got {text!r}") from None
-
-
-@contextlib.contextmanager
-def fresh_run_dir(output_dir: str | os.PathLike[str], name: str, resume: str | os.PathLike[str] | None = None):
-    """A new run folder (or the one being resumed); a new one is removed again if the block fails before it holds
-    any result, so a mistake leaves nothing half-made behind."""
-    if resume is not None:
-        yield Path(resume)
-        return
-    run_dir = new_run_dir(output_dir, name)
-    try:
-        yield run_dir
-    except BaseException:
-        if all(p.name in ("config.yaml", "run.json", "log.txt") for p in run_dir.iterdir()):
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-
-
-def new_run_dir(output_dir: str | os.PathLike[str], name: str) -> Path:
-    """A fresh folder ``output_dir/name-YYYYmmdd-HHMMSS[-k]``; an existing run is never reused."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(output_dir) / f"{name}-{stamp}"
-    candidate, k = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
-        except FileExistsError:
-            k += 1
-            candidate = base.with_name(f"{base.name}-{k}")
