@@ -18,8 +18,9 @@ from ..errors import ConfigError
 
 __all__ = [
     "Select", "SelectData", "EpochLog", "ScoreError", "ScoreMode", "DataProtocol", "Resample", "Similarity",
-    "Activation", "Padding", "OutputActivation", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "TrainConfig",
-    "ModelOptions", "ModelSection", "DataSection", "ScoreSection", "ReproduceSection", "ExperimentConfig",
+    "Activation", "Padding", "OutputActivation", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices",
+    "TrainConfig", "ModelOptions", "ModelSection", "DataSection", "ScoreSection", "ReproduceSection",
+    "ExperimentConfig",
 ]
 
 
