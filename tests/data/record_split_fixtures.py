@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +29,7 @@ from types import SimpleNamespace
 import numpy as np
 
 HERE = Path(__file__).resolve().parent / "splits"
-DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+DATASETS = Path(os.environ.get("MEMAE_DATASETS", Path(__file__).resolve().parents[3] / "shared" / "datasets"))
 
 
 def digest(a: np.ndarray) -> dict:
