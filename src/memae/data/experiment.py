@@ -74,12 +74,6 @@ def warn_if_tiny(n_train: int, n_val: int, what: str) -> None:
                   MemAEWarning, stacklevel=3)
 
 
-def _split_val(rng: np.random.Generator, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    order = rng.permutation(n)
-    n_val = int(round(n * val_fraction))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
 def build_experiment_data(data, seed: int = 0) -> ExperimentData:
     """Build the arrays a config's ``data`` section describes (see :class:`memae.config.DataSection`)."""
     dataset = data.dataset.lower()
@@ -95,7 +89,7 @@ def build_experiment_data(data, seed: int = 0) -> ExperimentData:
 
 def _image_data(data, seed: int) -> ExperimentData:
     from .images import load_image_dataset
-    from .one_class import official_test_split, one_class_split
+    from .splits import official_test_split, one_class_split
 
     if data.protocol not in IMAGE_PROTOCOLS:
         raise ConfigError(f"data.protocol for images must be one of {', '.join(IMAGE_PROTOCOLS)} (paper: the official "
@@ -140,15 +134,11 @@ def _image_data(data, seed: int) -> ExperimentData:
 
 def _prelabelled_image_data(data, x: np.ndarray, labels: np.ndarray, seed: int) -> ExperimentData:
     """normal/ and anomalous/ folders: train on a 2/3 share of the normals, test on the rest plus all anomalies."""
-    rng = np.random.default_rng(seed)
-    normal = np.flatnonzero(labels == 0)
-    normal = normal[rng.permutation(len(normal))]
-    n_train = int(round(len(normal) * 2 / 3))
-    train_all = normal[:n_train]
-    test_idx = np.sort(np.r_[normal[n_train:], np.flatnonzero(labels == 1)])
-    tr, va = _split_val(rng, len(train_all), data.val_fraction)
+    from .splits import prelabelled_split
+
+    split = prelabelled_split(labels == 1, seed, data.val_fraction)
     return ExperimentData(
-        x[np.sort(train_all[tr])], x[np.sort(train_all[va])], x[test_idx], labels[test_idx] == 1, "image",
+        x[split.train_idx], x[split.val_idx], x[split.test_idx], split.test_is_anomaly, "image",
         {"dataset": data.dataset, "protocol": "normal/anomalous folders"},
     )
 
@@ -223,11 +213,11 @@ def labels_to_bool(values: np.ndarray, column: str, anomaly_label: str | None = 
 def _table_data(data, seed: int) -> ExperimentData:
     if data.root is None:
         raise ConfigError(f"dataset {data.dataset!r} needs data.root (--data-root) pointing at the file")
-    rng = np.random.default_rng(seed)
     if data.dataset == "kdd":
         from .kdd import load_kddcup99
 
         return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction, data.protocol)
+    from .splits import table_split
     from .tables import TablePreprocessor, check_table_cells, read_table, warn_label_like_columns
 
     label_column, anomaly_label = split_label_spec(data.label_column)
@@ -235,19 +225,14 @@ def _table_data(data, seed: int) -> ExperimentData:
     check_table_cells(frame, data.root)  # before the split, so that errors name the file's rows
     if label_column is None:
         warn_label_like_columns(list(frame.columns), data.root)
-    n = len(frame)
+    is_anomaly = None
     if labels is not None:
         is_anomaly = labels_to_bool(np.asarray(labels), label_column, anomaly_label)
         if is_anomaly.all():
             raise DataError(f"{data.root}: every row of label column {label_column!r} marks an anomaly, so there are "
                             "no normal rows to train on; check the labels or --anomaly-label")
-        order = rng.permutation(n)
-        train_half, test_rows = np.sort(order[: n // 2]), np.sort(order[n // 2:])
-        train_pool = train_half[~is_anomaly[train_half]]  # train on normal rows only
-        test_labels = is_anomaly[test_rows]
-    else:  # unlabelled: learn from every row, score every row
-        train_pool, test_rows, test_labels = np.arange(n), np.arange(n), None
-    train_rows, val_rows = _holdout(rng, train_pool, data.val_fraction)
+    # labelled: train on the normal rows of a random half, test on the other half; unlabelled: every row both
+    train_rows, val_rows, test_rows, test_labels = table_split(len(frame), is_anomaly, seed, data.val_fraction)
     warn_if_tiny(len(train_rows), len(val_rows), str(data.root))
     pre = TablePreprocessor().fit(frame.iloc[train_rows])
     info = {"dataset": "table", "path": str(data.root), "n_train": len(train_rows), "n_val": len(val_rows),
@@ -255,9 +240,6 @@ def _table_data(data, seed: int) -> ExperimentData:
     return ExperimentData(pre.transform(frame.iloc[train_rows]), pre.transform(frame.iloc[val_rows]),
                           pre.transform(frame.iloc[test_rows]), test_labels, "table", info, pre.state_dict(),
                           [str(i) for i in test_rows])
-
-
-KDD_PROTOCOLS = ("paper", "dagmm-code")
 
 
 def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1, protocol: str = "paper") -> ExperimentData:
@@ -270,34 +252,18 @@ def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1, protocol: str
     for training; the test set is the other half plus every ``normal.`` row (about 1/3 anomalies); min-max scaling
     fitted on all attack rows.  Its threshold also differs (see ``memae.experiments.table3``).
 
-    In both, ``val_fraction`` of the training rows are held out for validation.
+    In both, ``val_fraction`` of the training rows are held out for validation (the split:
+    :func:`memae.data.splits.kdd_protocol_split`).
     """
-    from .kdd import KDDPreprocessor, kdd_split
+    from .kdd import KDDPreprocessor
+    from .splits import kdd_protocol_split
 
-    rng = np.random.default_rng(seed)
-    if protocol == "paper":
-        split = kdd_split(raw.n_rows, raw.is_anomaly, seed)
-        train_pool, test_rows = split.train_normal_idx, split.test_idx
-        scale_rows = None
-    elif protocol == "dagmm-code":
-        attacks = np.flatnonzero(~raw.is_anomaly)
-        order = np.random.default_rng(seed).permutation(len(attacks))
-        half = len(attacks) // 2
-        train_pool = np.sort(attacks[order[:half]])
-        test_rows = np.sort(np.r_[attacks[order[half:]], np.flatnonzero(raw.is_anomaly)])
-        scale_rows = attacks
-    else:
-        raise ConfigError(f"data.protocol must be one of {', '.join(KDD_PROTOCOLS)}, got {protocol!r}")
-    train_rows, val_rows = _holdout(rng, train_pool, val_fraction)
-    pre = KDDPreprocessor().fit(raw, train_rows if scale_rows is None else scale_rows)
+    train_rows, val_rows, test_rows, _ = kdd_protocol_split(raw.is_anomaly, seed, val_fraction, protocol)
+    scale_rows = train_rows if protocol == "paper" else np.flatnonzero(~raw.is_anomaly)  # dagmm-code: all attacks
+    pre = KDDPreprocessor().fit(raw, scale_rows)
     info = {"dataset": "kdd", "protocol": protocol, "n_train": len(train_rows), "n_val": len(val_rows),
             "n_test": len(test_rows), "n_features": len(pre.get_feature_names_out()),
             "test_anomaly_share": float(raw.is_anomaly[test_rows].mean())}
     return ExperimentData(pre.transform(raw, train_rows), pre.transform(raw, val_rows), pre.transform(raw, test_rows),
                           raw.is_anomaly[test_rows].copy(), "table", info, pre.state_dict(),
                           [str(i) for i in test_rows])
-
-
-def _holdout(rng: np.random.Generator, rows: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    train, val = _split_val(rng, len(rows), fraction)
-    return rows[train], rows[val]

@@ -29,7 +29,6 @@ folders of older versions (another config layout) resume and are reused as they 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import time
@@ -53,6 +52,7 @@ from ..config import (
     upgrade_config_dict,
 )
 from ..data.benchmarks import load_benchmark
+from ..data.splits import video_tail_split
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import write_json, write_text
@@ -174,20 +174,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "memae" / "frames"
 
 
-def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Split a training video in time: the last ``val_fraction`` of its frames (at least one clip) for validation.
-
-    Returns ``(train_part, val_part)``; ``val_part`` is None when the video is too short to give both parts a clip.
-    """
-    n = video.shape[0]
-    if val_fraction <= 0:
-        return video, None
-    n_val = max(math.ceil(val_fraction * n - 1e-9), clip_len)  # 1e-9: 0.1 * 150 is 15.000000000000002
-    if n - n_val < clip_len:
-        return video, None
-    return video[: n - n_val], video[n - n_val :]
-
-
 def _test_part(bench: VideoBenchmark, d: DataSection) -> tuple[list[Any], list[np.ndarray]]:
     """The test videos a config uses (``data.max_test_videos``) and their frame labels."""
     sources = bench.test[: d.max_test_videos or None]
@@ -244,11 +230,11 @@ def build_video_data(config: ExperimentConfig, log=print) -> VideoData:
         if video.shape[0] < d.clip_len:
             log(f"skipping training video {src.name}: {video.shape[0]} frames, shorter than a clip of {d.clip_len}")
             continue
-        train_part, val_part = split_train_val(video, d.clip_len, d.val_fraction)
-        parts.append(train_part)
+        train_frames, val_frames = video_tail_split(video.shape[0], d.clip_len, d.val_fraction)
+        parts.append(video[train_frames])
         train_names.append(src.name)
-        if val_part is not None:
-            val_parts.append(val_part)
+        if val_frames is not None:
+            val_parts.append(video[val_frames])
             val_names.append(src.name)
     if not parts:
         raise DataError(f"{d.root}: no training video has {d.clip_len} frames; check the dataset or data.clip_len")
