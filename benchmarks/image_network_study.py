@@ -40,6 +40,13 @@ READINGS = {
     "same-code32": {"padding": "same", "first_kernel": 3, "code_dim": 32},
     "same-code32-sigmoid": {"padding": "same", "first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid"},
     "k3-code32-sigmoid": {"first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid"},
+    # the addressing's sharpness: dot-product logits divided by a temperature below 1 (sparser weights)
+    "same-code32-sigmoid-t0.5": {"padding": "same", "first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid",
+                                 "temperature": 0.5},
+    "same-code32-sigmoid-t0.25": {"padding": "same", "first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid",
+                                  "temperature": 0.25},
+    "k3-code32-sigmoid-t0.5": {"first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid", "temperature": 0.5},
+    "k3-code32-sigmoid-t0.25": {"first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid", "temperature": 0.25},
 }
 FIELDS = ["reading", "variant", "normal_class", "seed", "best_epoch", "dev_auc_mse", "dev_auc_mae", "last_auc_mse",
           "epoch_auc_sd_last5", "val_loss", "active_slots", "seconds"]

@@ -7,6 +7,7 @@ run's ``config.yaml`` (``memae reproduce table2 --preset cpu --quick``) and an i
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -135,8 +136,18 @@ def test_model_options_are_exactly_what_build_model_accepts():
     ("model.options.flatten_latent=maybe", "must be true or false"),
     ("model.width=0.5", "width is now model.options.width"),
     ("fig7_num_slots=[1]", "fig7_num_slots is now reproduce.fig7_num_slots"),
-    ("score.mode=middle", "score.mode must be one of center, mean"),
+    ("score.mode=middle", "score.mode must be one of center, mean, got 'middle'"),
     ("data.clip_len=0", "data.clip_len must be >= 1"),
+    ("model.options.activation=swish", "model.options.activation must be one of relu, leaky_relu, tanh, got 'swish'"),
+    ("model.options.padding=full", "model.options.padding must be one of same, valid, got 'full'"),
+    ("model.options.similarity=l2", "model.options.similarity must be one of dot, cosine, got 'l2'"),
+    ("model.options.output_activation=relu6", "model.options.output_activation must be one of none, sigmoid, tanh"),
+    ("model.options.padding=1", "model.options.padding must be one of same, valid, got 1"),
+    ("data.protocol=nsl", "data.protocol must be one of paper, official-test, dagmm-code, got 'nsl'"),
+    ("data.resample=cubic", "data.resample must be one of bilinear, area, got 'cubic'"),
+    ("train.select=auc", "train.select must be one of val_loss, last, separation, got 'auc'"),
+    ("train.log=wandb", "train.log must be one of csv, tensorboard, got 'wandb'"),
+    ("score.ae_error=l1", "score.ae_error must be one of mse, mae, got 'l1'"),
 ])
 def test_bad_keys_and_types_fail_when_the_config_loads(override, message):
     with pytest.raises(ConfigError, match=message):
@@ -144,9 +155,6 @@ def test_bad_keys_and_types_fail_when_the_config_loads(override, message):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("model.options.activation=swish", "model.options.activation must be one of relu, leaky_relu, tanh"),
-    ("model.options.padding=full", "model.options.padding must be one of same, valid"),
-    ("model.options.similarity=l2", "model.options.similarity must be one of dot, cosine"),
     ("model.options.shrink_threshold=2/M", "model.options.shrink_threshold"),
     ("model.options.shrink_threshold=1.5", r"\[0, 1\)"),
 ])
@@ -174,3 +182,52 @@ def test_one_schema_and_the_video_presets_state_the_video_values():
     assert defaults.score.error == "mse" and cpu.score.error == "mae"  # the authors' video code
     assert defaults.score.batch_size == 256 and cpu.score.batch_size == 8
     assert cpu.data.dataset == "ped2" and cpu.reproduce.preset == "cpu"
+
+
+def test_every_literal_setting_is_checked_when_a_config_is_built_or_validated():
+    """One check reads the Literal annotations: on loading (every key given) and in validate() (every field)."""
+    import dataclasses
+    import typing
+
+    from memae.config import ExperimentConfig, check_choices
+
+    config = ExperimentConfig()
+    sections = {"": config, "model": config.model, "model.options": config.model.options, "data": config.data,
+                "train": config.train, "score": config.score, "reproduce": config.reproduce}
+    checked = []
+    for prefix, section in sections.items():
+        hints = typing.get_type_hints(type(section))
+        for f in dataclasses.fields(section):
+            if "Literal" not in str(hints[f.name]):
+                continue
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            checked.append(key)
+            with pytest.raises(ConfigError, match=rf"^{re.escape(key)} must be one of .*, got 'bogus'$"):
+                load_config(None, [f"{key}=bogus"])
+            good = getattr(section, f.name)
+            setattr(section, f.name, "bogus")
+            with pytest.raises(ConfigError, match=rf"^{re.escape(key)} must be one of "):
+                config.validate()
+            setattr(section, f.name, good)
+            check_choices(section, prefix)
+    assert len(checked) == 12 and "data.protocol" in checked and "model.options.padding" in checked
+
+
+def test_config_names_match_what_the_code_implements():
+    """The names a config may give are the names the models, the memory and the video reader take."""
+    import typing
+
+    from memae import config as cfg
+    from memae.data.experiment import IMAGE_PROTOCOLS
+    from memae.data.splits import KDD_PROTOCOLS
+    from memae.data.video import RESAMPLE_MODES
+    from memae.functional import SIMILARITIES
+    from memae.models import conv, mlp, registry
+
+    names = lambda alias: set(typing.get_args(alias))  # noqa: E731
+    assert names(cfg.Similarity) == set(SIMILARITIES)
+    assert names(cfg.Activation) == set(conv.ACTIVATIONS) == set(mlp.ACTIVATIONS)
+    assert names(cfg.Padding) == set(conv.PADDINGS)
+    assert names(cfg.OutputActivation) == set(registry.OUTPUT_ACTIVATIONS)
+    assert names(cfg.Resample) == set(RESAMPLE_MODES)
+    assert names(cfg.DataProtocol) == set(IMAGE_PROTOCOLS) | set(KDD_PROTOCOLS)

@@ -25,7 +25,7 @@ from memae.data.images import (
     load_image_dataset,
     to_float_tensor,
 )
-from memae.data.one_class import one_class_split
+from memae.data.one_class import official_test_split, one_class_split
 from memae.errors import ConfigError, DataError, UnknownNameError
 
 
@@ -488,3 +488,33 @@ def test_one_class_split_validation() -> None:
         one_class_split(np.zeros((3, 2), np.int64), 0, seed=0)
     s = one_class_split(labels, 3, seed=1, val_fraction=0.0)
     assert s.val_idx.size == 0
+
+
+def test_official_test_split_keeps_published_test_images_out_of_development(mnist_all: ImageData) -> None:
+    n_train = 60000
+    train_labels, test_labels = mnist_all.labels[:n_train], mnist_all.labels[n_train:]
+    s = official_test_split(train_labels, test_labels, 3, seed=1)
+    inside = one_class_split(train_labels, 3, seed=1)
+    # training and validation normals are the development protocol's, drawn inside the official training images
+    np.testing.assert_array_equal(s.train_idx, inside.train_idx)
+    np.testing.assert_array_equal(s.val_idx, inside.val_idx)
+    assert s.test_idx.min() >= n_train
+    test = s.test_idx - n_train
+    assert set(np.flatnonzero(test_labels == 3)) == set(test[~s.test_is_anomaly])  # every official test normal
+    assert (test_labels[test[s.test_is_anomaly]] != 3).all()
+    assert abs(s.anomaly_share - 0.3) < 0.002
+    assert not official_test_split(train_labels, test_labels, 3, seed=2).test_idx.tolist() == s.test_idx.tolist()
+
+
+def test_official_test_protocol_through_the_config(tmp_path: Path) -> None:
+    from memae.config import DataSection
+    from memae.data.experiment import build_experiment_data
+
+    mnist = build_experiment_data(DataSection(dataset="mnist", root=str(MNIST), protocol="official-test",
+                                              normal_class=1), seed=0)
+    assert mnist.info["protocol"] == "official-test" and mnist.info["n_test"] > 1135  # all 1,135 test normals
+    assert len(mnist.train) + len(mnist.val) == int(np.floor(6742 * 2 / 3 + 0.5))
+    with pytest.raises(ConfigError, match="official train/test split"):
+        build_experiment_data(DataSection(dataset="digits", protocol="official-test"), seed=0)
+    with pytest.raises(ConfigError, match="data.protocol for images"):
+        build_experiment_data(DataSection(dataset="digits", protocol="dagmm-code"), seed=0)

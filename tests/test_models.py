@@ -173,6 +173,11 @@ def test_code_dim_is_shared_by_ae_and_memae_and_the_deep_baselines():
     images = np.random.default_rng(0).random((16, 1, 28, 28), dtype=np.float32)
     vae = make_baseline("vae", epochs=1, architecture="mnist", model_options={"code_dim": 8}).fit(images)
     assert vae.module_.encoder[-1].out_features == 8  # the same linear code layer as the autoencoders
+    trunk = {"code_dim": 8, "first_kernel": 3, "output_activation": "sigmoid", "padding": "same"}
+    vae = make_baseline("vae", epochs=1, architecture="mnist", model_options=trunk).fit(images)
+    first = next(m for m in vae.module_.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.kernel_size == (3, 3) and first.padding == (1, 1)
+    assert isinstance(list(vae.module_.decoder.modules())[-1], torch.nn.Sigmoid)
 
 
 def test_bad_padding_code_dim_and_activation_are_config_errors():
@@ -184,3 +189,33 @@ def test_bad_padding_code_dim_and_activation_are_config_errors():
     for architecture in ("mnist", "video", "digits", "kdd"):
         with pytest.raises(ConfigError, match="activation 'tanhh' is not available"):
             build_model(architecture, activation="tanhh")
+
+
+def test_first_kernel_sets_the_first_encoder_layer_only():
+    paper, k3 = build_model("mnist", "ae"), build_model("mnist", "ae", first_kernel=3)
+    convs = lambda m: [c for c in m.encoder.modules() if isinstance(c, torch.nn.Conv2d)]  # noqa: E731
+    assert convs(paper)[0].kernel_size == (1, 1) and convs(k3)[0].kernel_size == (3, 3)
+    assert [c.kernel_size for c in convs(paper)[1:]] == [c.kernel_size for c in convs(k3)[1:]]
+    x = torch.rand(2, 1, 28, 28)
+    assert k3.eval()(x).reconstruction.shape == x.shape
+    # a 1x1 kernel at stride 2 reads the even rows and columns only: the odd ones cannot change the code
+    odd = x.clone()
+    odd[:, :, 1::2, :] = 0.0
+    assert torch.allclose(paper.eval().encode(x)[0], paper.encode(odd)[0])
+    assert not torch.allclose(k3.encode(x)[0], k3.encode(odd)[0])
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ConfigError, match="first_kernel must be a positive integer"):
+            build_model("mnist", first_kernel=bad)
+    with pytest.raises(ConfigError, match="conv networks only"):
+        build_model("mlp", "ae", in_features=5, first_kernel=3)
+
+
+@pytest.mark.parametrize("activation, low, high", [("sigmoid", 0.0, 1.0), ("tanh", -1.0, 1.0)])
+def test_output_activation_bounds_the_reconstruction(activation, low, high):
+    model = build_model("mnist", "memae", output_activation=activation).eval()
+    out = model(torch.randn(4, 1, 28, 28) * 50).reconstruction
+    assert out.min() >= low and out.max() <= high
+    linear = build_model("mnist", "ae", output_activation="none").eval()  # (a memory would bound it by its slots)
+    assert (linear(torch.randn(4, 1, 28, 28) * 50).reconstruction.abs() > 1).any()  # no bound without one
+    with pytest.raises(ConfigError, match="output_activation must be one of"):
+        build_model("mnist", output_activation="relu6")

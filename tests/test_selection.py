@@ -74,7 +74,7 @@ def test_separation_statistic():
 def test_bad_select_settings_are_one_line_config_errors(tmp_path):
     for key, value, message in (("select", "auc", "train.select must be one of val_loss, last, separation"),
                                 ("select_share", 1.5, "train.select_share must be in"),
-                                ("select_data", "train", "train.select_data must be val or test")):
+                                ("select_data", "train", "train.select_data must be one of val, test, got 'train'")):
         with pytest.raises(ConfigError, match=message):
             TrainConfig(**{key: value}).validate()
     path = tmp_path / "c.yaml"

@@ -19,11 +19,8 @@ from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, w
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
 from memae.config import ExperimentConfig
 from memae.experiments.progress import RunStore
-from memae.experiments.video import (
-    build_video_model,
-    load_video_config,
-    split_train_val,
-)
+from memae.data.splits import video_tail_split
+from memae.experiments.video import build_video_model, load_video_config
 from memae.models import build_model
 from memae.scoring.video import frame_scores_from_clips
 from memae.scoring.video_stream import score_video
@@ -103,12 +100,11 @@ def test_config_errors_name_the_key(tmp_path):
 
 
 def test_validation_split_takes_the_end_of_each_training_video():
-    video = np.arange(120 * 4, dtype=np.uint8).reshape(120, 2, 2)
-    train_part, val_part = split_train_val(video, clip_len=16, val_fraction=0.1)
-    assert len(train_part) == 104 and len(val_part) == 16  # 10 % = 12 frames, raised to one clip
-    assert val_part[0, 0, 0] == video[104, 0, 0]
-    assert split_train_val(video[:20], 16, 0.1)[1] is None  # too short for both parts: all training
-    assert split_train_val(video, 16, 0.0)[1] is None
+    train, val = video_tail_split(120, clip_len=16, val_fraction=0.1)
+    assert (train, val) == (slice(0, 104), slice(104, 120))  # 10 % = 12 frames, raised to one clip
+    assert video_tail_split(180, 16, 0.1)[1] == slice(162, 180)  # 18 frames (10 %) is more than a clip
+    assert video_tail_split(20, 16, 0.1) == (slice(0, 20), None)  # too short for both parts: all training
+    assert video_tail_split(120, 16, 0.0) == (slice(0, 120), None)
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklearn_tags__ and ensure_all_finite)
     raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
+from .data.splits import detector_holdout
 from .data.tables import TablePreprocessor, check_finite, is_dataframe
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
@@ -265,7 +266,7 @@ class MemAEDetector(BaseDetector):
 
     def _train(self, x: np.ndarray, seed: int, device: torch.device) -> tuple[list[dict[str, float]], int]:
         """Adam on eq. 10; with a validation split, keep the weights of the best validation epoch."""
-        n_val = int(math.floor(len(x) * self.validation_fraction))
+        train_rows, val_rows = detector_holdout(len(x), self.validation_fraction, seed)
         share = float(self.contamination) if isinstance(self.contamination, Real) else 0.1
         config = TrainConfig(
             epochs=int(self.epochs), batch_size=int(self.batch_size), lr=float(self.lr), seed=seed,
@@ -273,16 +274,15 @@ class MemAEDetector(BaseDetector):
             device=str(device), progress=bool(self.verbose), select=self.select, select_share=share,
         )
         rows = TensorDataset(torch.from_numpy(np.ascontiguousarray(x)))  # shares x's memory; fit has checked that it is finite
-        if n_val < 1 or n_val >= len(x):
+        if len(val_rows) < 1 or len(train_rows) < 1:
             if self.select != "separation":
                 result = train(self.model_, rows, None, config, restore_best=False)  # no validation: the last epoch
                 return result.history, int(result.history[-1]["epoch"])
             result = train(self.model_, rows, None, config, select_data=rows)  # the unlabelled training rows' scores
             return result.history, int(result.best_epoch)
-        order = np.random.default_rng(seed).permutation(len(x))
         # The split is two index arrays: each batch is gathered from x by the DataLoader, so fit holds no copy of the
         # table per split.  train() ends with the best validation epoch's weights, kept in memory (no files needed).
-        result = train(self.model_, Subset(rows, order[n_val:]), Subset(rows, order[:n_val]), config)
+        result = train(self.model_, Subset(rows, train_rows), Subset(rows, val_rows), config)
         return result.history, int(result.best_epoch)
 
     def _process_decision_scores(self) -> MemAEDetector:

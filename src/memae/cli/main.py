@@ -160,7 +160,11 @@ def _train_video(args: argparse.Namespace, config_ref) -> int:
         if not args.resume and not (run_dir / "last.pt").exists():
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing usable yet: leave no half-made run folder
         raise
-    _print_metrics({k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
+    if metrics.get("note"):  # own footage without a labelled test folder: nothing to rank, said in words
+        print(metrics["note"])
+        _print_metrics({"best_epoch": metrics.get("best_epoch")})
+    else:
+        _print_metrics({k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
     print(f"run folder: {run_dir}")
     return 0
 

@@ -1,5 +1,6 @@
 """Data: one reader per format (idx, cifar, image_folder, digits, kdd, tables, video, ucsd, avenue, shanghaitech),
-the one-class split and the assembly of an experiment's train/validation/test arrays (:mod:`.experiment`).
+the split of every protocol (:mod:`.splits`) and the assembly of an experiment's train/validation/test arrays
+(:mod:`.experiment`).
 
 Readers return arrays (or :class:`~memae.data.image_data.ImageData`, video sources); dispatchers by name sit above
 the readers (:mod:`.images`, :mod:`.benchmarks`), so the modules form no import cycle.

@@ -1,4 +1,5 @@
-"""Load a video benchmark by name: a dispatcher over the dataset modules (UCSD, CUHK Avenue, ShanghaiTech).
+"""Load a video benchmark by name: a dispatcher over the dataset modules (UCSD, CUHK Avenue, ShanghaiTech, and
+``videos``: a folder of the user's own footage, :mod:`memae.data.footage`).
 
 It sits above :mod:`memae.data.video` and the dataset modules, which import the shared video types from
 :mod:`memae.data.video`; keeping the dispatcher here keeps those imports free of cycles.
@@ -9,11 +10,13 @@ from __future__ import annotations
 import os
 
 from memae.data.video import VideoBenchmark
-from memae.errors import UnknownNameError
+from memae.errors import ConfigError, UnknownNameError
 
-__all__ = ["BENCHMARKS", "load_benchmark"]
+__all__ = ["BENCHMARKS", "FOOTAGE", "VIDEO_DATASETS", "load_benchmark"]
 
 BENCHMARKS = ("ped1", "ped2", "avenue", "shanghaitech")
+FOOTAGE = "videos"  # a folder of the user's own normal footage (memae.data.footage)
+VIDEO_DATASETS = (*BENCHMARKS, FOOTAGE)
 _ALIASES = {
     "ucsd_ped1": "ped1", "ucsdped1": "ped1", "ucsd-ped1": "ped1",
     "ucsd_ped2": "ped2", "ucsdped2": "ped2", "ucsd-ped2": "ped2",
@@ -22,7 +25,8 @@ _ALIASES = {
 
 
 def load_benchmark(
-    name: str, root: str | os.PathLike[str], labels: str | os.PathLike[str] | None = None
+    name: str, root: str | os.PathLike[str], labels: str | os.PathLike[str] | None = None, *,
+    fps: float | None = None, min_frames: int = 1,
 ) -> VideoBenchmark:
     """Load a video benchmark by name from ``root``.
 
@@ -36,8 +40,18 @@ def load_benchmark(
     labels : str or path, optional
         Which ground truth: for Avenue ``"volLabel"`` (default, original masks) or ``"mnad"``; for any
         benchmark a path to a ground-truth file; None picks the default.
+    fps, min_frames : optional
+        ``videos`` only: resample video files to ``fps``; every video must have ``min_frames`` (one clip).  The
+        benchmarks are read at their own rate and skip short training videos.
     """
     key = _ALIASES.get(name.lower(), name.lower())
+    if key == FOOTAGE:
+        from memae.data.footage import load_footage
+
+        return load_footage(root, labels=labels, fps=fps, min_frames=min_frames)
+    if fps is not None:
+        raise ConfigError(f"data.fps resamples your own footage (data.dataset {FOOTAGE}); the {name} benchmark is read "
+                        "at its own frame rate: remove data.fps")
     if key in ("ped1", "ped2"):
         from memae.data.ucsd import load_ucsd
 
@@ -50,4 +64,4 @@ def load_benchmark(
         from memae.data.shanghaitech import load_shanghaitech
 
         return load_shanghaitech(root, labels=labels)
-    raise UnknownNameError(f"unknown video benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
+    raise UnknownNameError(f"unknown video benchmark {name!r}; choose one of {', '.join(VIDEO_DATASETS)}")

@@ -24,6 +24,8 @@ _IMAGE_ARCHITECTURES = {(1, 28, 28): "mnist", (3, 32, 32): "cifar10", (1, 8, 8):
 
 IMAGE_DATASETS = ("digits", "mnist", "fashion-mnist", "idx", "cifar10", "folder")
 TABLE_DATASETS = ("table", "kdd")
+#: ``data.protocol`` of the one-class image sets; ``paper`` is also KDD's default (see :func:`kdd_experiment_data`).
+IMAGE_PROTOCOLS = ("paper", "official-test")
 
 
 @dataclass
@@ -72,12 +74,6 @@ def warn_if_tiny(n_train: int, n_val: int, what: str) -> None:
                   MemAEWarning, stacklevel=3)
 
 
-def _split_val(rng: np.random.Generator, n: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    order = rng.permutation(n)
-    n_val = int(round(n * val_fraction))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
 def build_experiment_data(data, seed: int = 0) -> ExperimentData:
     """Build the arrays a config's ``data`` section describes (see :class:`memae.config.DataSection`)."""
     dataset = data.dataset.lower()
@@ -93,34 +89,39 @@ def build_experiment_data(data, seed: int = 0) -> ExperimentData:
 
 def _image_data(data, seed: int) -> ExperimentData:
     from .images import load_image_dataset
-    from .one_class import one_class_split
+    from .splits import official_test_split, one_class_split
 
-    kwargs = {}
-    if data.dataset == "folder":
-        kwargs = {"mode": "grey" if data.grey else "rgb", "size": tuple(data.image_size) if data.image_size else None}
-    images = load_image_dataset(data.dataset, data.root, "all", **kwargs)
-    x = images.images.astype(np.float32) / 255.0  # (N, C, H, W) in [0, 1]
-    if getattr(images, "prelabelled_anomalies", False):
-        # normal/ and anomalous/ folders: train on a 2/3 share of the normals, test on the rest plus all anomalies.
-        rng = np.random.default_rng(seed)
-        normal = np.flatnonzero(images.labels == 0)
-        normal = normal[rng.permutation(len(normal))]
-        n_train = int(round(len(normal) * 2 / 3))
-        train_all = normal[:n_train]
-        test_idx = np.sort(np.r_[normal[n_train:], np.flatnonzero(images.labels == 1)])
-        tr, va = _split_val(rng, len(train_all), data.val_fraction)
-        return ExperimentData(
-            x[np.sort(train_all[tr])], x[np.sort(train_all[va])], x[test_idx], images.labels[test_idx] == 1, "image",
-            {"dataset": data.dataset, "protocol": "normal/anomalous folders"},
-        )
-    split = one_class_split(
-        images.labels, data.normal_class, seed, anomaly_fraction=data.anomaly_fraction, val_fraction=data.val_fraction
-    )
+    if data.protocol not in IMAGE_PROTOCOLS:
+        raise ConfigError(f"data.protocol for images must be one of {', '.join(IMAGE_PROTOCOLS)} (paper: the official "
+                          f"train and test images pooled, as the paper's text; official-test: test images from the "
+                          f"official test set only), got {data.protocol!r}")
+    if data.protocol == "official-test":
+        if data.dataset in ("folder", "digits"):
+            raise ConfigError(f"data.protocol official-test needs an official train/test split, which {data.dataset!r} "
+                              "has not; use data.protocol: paper")
+        train_part = load_image_dataset(data.dataset, data.root, "train")
+        test_part = load_image_dataset(data.dataset, data.root, "test")
+        x = np.concatenate([train_part.images, test_part.images]).astype(np.float32) / 255.0
+        class_names = train_part.class_names
+        split = official_test_split(train_part.labels, test_part.labels, data.normal_class, seed,
+                                    anomaly_fraction=data.anomaly_fraction, val_fraction=data.val_fraction)
+    else:
+        kwargs = {}
+        if data.dataset == "folder":
+            kwargs = {"mode": "grey" if data.grey else "rgb", "size": tuple(data.image_size) if data.image_size else None}
+        images = load_image_dataset(data.dataset, data.root, "all", **kwargs)
+        x = images.images.astype(np.float32) / 255.0  # (N, C, H, W) in [0, 1]
+        class_names = images.class_names
+        if getattr(images, "prelabelled_anomalies", False):
+            return _prelabelled_image_data(data, x, images.labels, seed)
+        split = one_class_split(images.labels, data.normal_class, seed, anomaly_fraction=data.anomaly_fraction,
+                                val_fraction=data.val_fraction)
     warn_if_tiny(len(split.train_idx), len(split.val_idx), f"{data.dataset} class {data.normal_class}")
     info = {
         "dataset": data.dataset,
+        "protocol": data.protocol,
         "normal_class": int(data.normal_class),
-        "class_name": images.class_names[data.normal_class],
+        "class_name": class_names[data.normal_class],
         "n_train": int(len(split.train_idx)),
         "n_val": int(len(split.val_idx)),
         "n_test": int(len(split.test_idx)),
@@ -128,6 +129,17 @@ def _image_data(data, seed: int) -> ExperimentData:
     }
     return ExperimentData(
         x[split.train_idx], x[split.val_idx], x[split.test_idx], split.test_is_anomaly.copy(), "image", info
+    )
+
+
+def _prelabelled_image_data(data, x: np.ndarray, labels: np.ndarray, seed: int) -> ExperimentData:
+    """normal/ and anomalous/ folders: train on a 2/3 share of the normals, test on the rest plus all anomalies."""
+    from .splits import prelabelled_split
+
+    split = prelabelled_split(labels == 1, seed, data.val_fraction)
+    return ExperimentData(
+        x[split.train_idx], x[split.val_idx], x[split.test_idx], split.test_is_anomaly, "image",
+        {"dataset": data.dataset, "protocol": "normal/anomalous folders"},
     )
 
 
@@ -201,11 +213,11 @@ def labels_to_bool(values: np.ndarray, column: str, anomaly_label: str | None = 
 def _table_data(data, seed: int) -> ExperimentData:
     if data.root is None:
         raise ConfigError(f"dataset {data.dataset!r} needs data.root (--data-root) pointing at the file")
-    rng = np.random.default_rng(seed)
     if data.dataset == "kdd":
         from .kdd import load_kddcup99
 
         return kdd_experiment_data(load_kddcup99(data.root), seed, data.val_fraction, data.protocol)
+    from .splits import table_split
     from .tables import TablePreprocessor, check_table_cells, read_table, warn_label_like_columns
 
     label_column, anomaly_label = split_label_spec(data.label_column)
@@ -213,19 +225,14 @@ def _table_data(data, seed: int) -> ExperimentData:
     check_table_cells(frame, data.root)  # before the split, so that errors name the file's rows
     if label_column is None:
         warn_label_like_columns(list(frame.columns), data.root)
-    n = len(frame)
+    is_anomaly = None
     if labels is not None:
         is_anomaly = labels_to_bool(np.asarray(labels), label_column, anomaly_label)
         if is_anomaly.all():
             raise DataError(f"{data.root}: every row of label column {label_column!r} marks an anomaly, so there are "
                             "no normal rows to train on; check the labels or --anomaly-label")
-        order = rng.permutation(n)
-        train_half, test_rows = np.sort(order[: n // 2]), np.sort(order[n // 2:])
-        train_pool = train_half[~is_anomaly[train_half]]  # train on normal rows only
-        test_labels = is_anomaly[test_rows]
-    else:  # unlabelled: learn from every row, score every row
-        train_pool, test_rows, test_labels = np.arange(n), np.arange(n), None
-    train_rows, val_rows = _holdout(rng, train_pool, data.val_fraction)
+    # labelled: train on the normal rows of a random half, test on the other half; unlabelled: every row both
+    train_rows, val_rows, test_rows, test_labels = table_split(len(frame), is_anomaly, seed, data.val_fraction)
     warn_if_tiny(len(train_rows), len(val_rows), str(data.root))
     pre = TablePreprocessor().fit(frame.iloc[train_rows])
     info = {"dataset": "table", "path": str(data.root), "n_train": len(train_rows), "n_val": len(val_rows),
@@ -233,9 +240,6 @@ def _table_data(data, seed: int) -> ExperimentData:
     return ExperimentData(pre.transform(frame.iloc[train_rows]), pre.transform(frame.iloc[val_rows]),
                           pre.transform(frame.iloc[test_rows]), test_labels, "table", info, pre.state_dict(),
                           [str(i) for i in test_rows])
-
-
-KDD_PROTOCOLS = ("paper", "dagmm-code")
 
 
 def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1, protocol: str = "paper") -> ExperimentData:
@@ -248,34 +252,18 @@ def kdd_experiment_data(raw, seed: int, val_fraction: float = 0.1, protocol: str
     for training; the test set is the other half plus every ``normal.`` row (about 1/3 anomalies); min-max scaling
     fitted on all attack rows.  Its threshold also differs (see ``memae.experiments.table3``).
 
-    In both, ``val_fraction`` of the training rows are held out for validation.
+    In both, ``val_fraction`` of the training rows are held out for validation (the split:
+    :func:`memae.data.splits.kdd_protocol_split`).
     """
-    from .kdd import KDDPreprocessor, kdd_split
+    from .kdd import KDDPreprocessor
+    from .splits import kdd_protocol_split
 
-    rng = np.random.default_rng(seed)
-    if protocol == "paper":
-        split = kdd_split(raw.n_rows, raw.is_anomaly, seed)
-        train_pool, test_rows = split.train_normal_idx, split.test_idx
-        scale_rows = None
-    elif protocol == "dagmm-code":
-        attacks = np.flatnonzero(~raw.is_anomaly)
-        order = np.random.default_rng(seed).permutation(len(attacks))
-        half = len(attacks) // 2
-        train_pool = np.sort(attacks[order[:half]])
-        test_rows = np.sort(np.r_[attacks[order[half:]], np.flatnonzero(raw.is_anomaly)])
-        scale_rows = attacks
-    else:
-        raise ConfigError(f"data.protocol must be one of {', '.join(KDD_PROTOCOLS)}, got {protocol!r}")
-    train_rows, val_rows = _holdout(rng, train_pool, val_fraction)
-    pre = KDDPreprocessor().fit(raw, train_rows if scale_rows is None else scale_rows)
+    train_rows, val_rows, test_rows, _ = kdd_protocol_split(raw.is_anomaly, seed, val_fraction, protocol)
+    scale_rows = train_rows if protocol == "paper" else np.flatnonzero(~raw.is_anomaly)  # dagmm-code: all attacks
+    pre = KDDPreprocessor().fit(raw, scale_rows)
     info = {"dataset": "kdd", "protocol": protocol, "n_train": len(train_rows), "n_val": len(val_rows),
             "n_test": len(test_rows), "n_features": len(pre.get_feature_names_out()),
             "test_anomaly_share": float(raw.is_anomaly[test_rows].mean())}
     return ExperimentData(pre.transform(raw, train_rows), pre.transform(raw, val_rows), pre.transform(raw, test_rows),
                           raw.is_anomaly[test_rows].copy(), "table", info, pre.state_dict(),
                           [str(i) for i in test_rows])
-
-
-def _holdout(rng: np.random.Generator, rows: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    train, val = _split_val(rng, len(rows), fraction)
-    return rows[train], rows[val]

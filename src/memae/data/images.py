@@ -42,7 +42,7 @@ def load_image_dataset(
         Folder holding the files (required for all but ``"digits"``).
     split : {"all", "train", "test"}
         ``"all"`` (default) pools the official train and test sets, which is what the MemAE
-        one-class protocol splits (see :func:`memae.data.one_class.one_class_split`).  Datasets
+        one-class protocol splits (see :func:`memae.data.splits.one_class_split`).  Datasets
         without an official split (``"folder"``, ``"digits"``) accept only ``"all"``.
     mode, size : optional
         Only for ``"folder"``: ``"grey"`` or ``"rgb"`` and an (H, W) to resize to.

@@ -11,7 +11,7 @@ file has 494021 rows; 97278 (19.69 %) are ``normal.``.
 Protocol (DAGMM, Zong et al. 2018, followed by MemAE): the ``normal.`` traffic is the minority, so it
 is treated as the *anomaly* class (``is_anomaly``) and the attacks as the normal class.  50 % of all
 rows, drawn at random, form the training half and the rest the test half; models train only on the
-normal-class (attack) rows of the training half (:func:`kdd_split`).
+normal-class (attack) rows of the training half (:func:`memae.data.splits.kdd_split`).
 
 Preprocessing and its dimension
 -------------------------------
@@ -66,10 +66,11 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from memae.data.splits import KDDSplit, kdd_split  # the split lives with the others; re-exported here
 from memae.data.tables import SCALERS, MixedEncoder, check_finite
 from memae.errors import ConfigError, DataError
 
@@ -423,52 +424,6 @@ def _loadtxt(lines: list[str], usecols: list[int], dtype: Any, path: Path, names
                     "is continuous, or symbolic with a number on line 1); fix or remove that line"
                 ) from None
     raise DataError(f"{path}: cannot parse the numeric columns")  # pragma: no cover
-
-
-# --------------------------------------------------------------------------------------------------
-# split
-# --------------------------------------------------------------------------------------------------
-
-
-class KDDSplit(NamedTuple):
-    """Row indices (sorted, into the full data) of the DAGMM/MemAE split."""
-
-    train_idx: np.ndarray  #: the random training half (both classes)
-    test_idx: np.ndarray  #: all other rows
-    train_normal_idx: np.ndarray  #: normal-class (attack, ``~is_anomaly``) rows of the training half
-
-
-def kdd_split(n_rows: int, is_anomaly: Any, seed: int, train_fraction: float = 0.5) -> KDDSplit:
-    """Random train/test split of ALL rows; models train on ``train_normal_idx`` only.
-
-    Parameters
-    ----------
-    n_rows : int
-        Number of rows in the data.
-    is_anomaly : array of bool, shape (n_rows,)
-        The anomaly flags (``KDDData.is_anomaly``).
-    seed : int
-        Seed of ``numpy.random.default_rng``: the same seed always gives the same split.
-    train_fraction : float
-        Share of all rows in the training half, ``floor(n_rows * train_fraction)`` rows (0.5 as DAGMM).
-
-    Returns
-    -------
-    KDDSplit
-        ``(train_idx, test_idx, train_normal_idx)``, each sorted ascending.
-    """
-    is_anomaly = np.asarray(is_anomaly)
-    if is_anomaly.dtype != bool or is_anomaly.shape != (n_rows,):
-        raise DataError(
-            f"is_anomaly must be a bool array of shape ({n_rows},), got {is_anomaly.dtype} {is_anomaly.shape}"
-        )
-    if not 0.0 < float(train_fraction) < 1.0:
-        raise ConfigError(f"train_fraction={train_fraction} must lie strictly between 0 and 1 (DAGMM uses 0.5)")
-    perm = np.random.default_rng(seed).permutation(n_rows)
-    n_train = int(np.floor(n_rows * float(train_fraction)))
-    train_idx = np.sort(perm[:n_train])
-    test_idx = np.sort(perm[n_train:])
-    return KDDSplit(train_idx, test_idx, train_idx[~is_anomaly[train_idx]])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.splits import ADBENCH_MAX_ROWS, adbench_split
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import atomic_path, write_json, write_text
 
@@ -41,7 +42,7 @@ DETECTORS = ("MemAE", "AE (memae)", "IForest", "ECOD", "KNN", "OCSVM", "LOF", "A
 QUICK_TABLES = ("Hepatitis", "Lymphography", "WBC", "glass", "vertebral", "MVTec-AD_toothbrush")
 #: folder under the data root -> block name in the report
 BLOCKS = {"classical": "classical", "cv_resnet18": "MVTec-AD (ResNet-18 embeddings)"}
-MAX_ROWS = 10_000
+MAX_ROWS = ADBENCH_MAX_ROWS
 SEEDS = (1, 2, 3)  # ADBench's seeds
 COLUMNS = ("block", "table", "seed", "detector", "n_train", "n_test", "n_features", "anomaly_share", "roc_auc",
            "auc_pr", "fit_seconds", "predict_seconds", "error")
@@ -90,15 +91,11 @@ def split_table(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np
 
     Returns ``X_train, X_test, y_train, y_test`` (y_train only for the record: detectors never see it).
     """
-    from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import MinMaxScaler
 
-    if len(X) > MAX_ROWS:
-        rows = np.random.RandomState(seed).choice(len(X), MAX_ROWS, replace=False)
-        X, y = X[rows], y[rows]
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-    scaler = MinMaxScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    train_rows, test_rows = adbench_split(y, seed, MAX_ROWS)
+    scaler = MinMaxScaler().fit(X[train_rows])
+    return scaler.transform(X[train_rows]), scaler.transform(X[test_rows]), y[train_rows], y[test_rows]
 
 
 def _require_pyod() -> None:

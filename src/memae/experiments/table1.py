@@ -51,7 +51,7 @@ PAPER = {  # mean AUC (MNIST, CIFAR-10), paper Table 1; baselines marked (?) in 
 }
 BASELINES_CONFIG = CONFIGS / "table1_baselines.yaml"  # baseline settings, fixed in advance (no test labels)
 # Model options the deep baselines share with the autoencoders, so that every network has the same code.
-SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation")
+SHARED_MODEL_OPTIONS = ("code_dim", "padding", "width", "activation", "first_kernel", "output_activation")
 
 
 def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DEFAULT_METHODS, seeds=(0, 1, 2),
@@ -68,7 +68,9 @@ def run_table1(dataset: str, data_root: str | None, run_dir: Path, *, methods=DE
     if unknown:
         raise ConfigError(f"unknown method(s) {', '.join(unknown)} for table1; choose from {', '.join(NAMES)}")
     store = store or RunStore(run_dir, "table1")
-    base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *(overrides or [])])
+    # an image folder has no official test set, so it keeps the pooled protocol of the paper's text
+    protocol = ["data.protocol=paper"] if dataset == "folder" else []
+    base = load_config(CONFIGS / DATASETS[dataset], [f"data.dataset={dataset}", *protocol, *(overrides or [])])
     check_model_section(base.model)  # a bad option name fails now, not after the data is read
     base.data.root = data_root
     if epochs is not None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -55,6 +54,7 @@ from ..config import (
     upgrade_config_dict,
 )
 from ..data.benchmarks import load_benchmark
+from ..data.splits import video_tail_split
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import write_json, write_text
@@ -178,20 +178,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "memae" / "frames"
 
 
-def split_train_val(video: np.ndarray, clip_len: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Split a training video in time: the last ``val_fraction`` of its frames (at least one clip) for validation.
-
-    Returns ``(train_part, val_part)``; ``val_part`` is None when the video is too short to give both parts a clip.
-    """
-    n = video.shape[0]
-    if val_fraction <= 0:
-        return video, None
-    n_val = max(math.ceil(val_fraction * n - 1e-9), clip_len)  # 1e-9: 0.1 * 150 is 15.000000000000002
-    if n - n_val < clip_len:
-        return video, None
-    return video[: n - n_val], video[n - n_val :]
-
-
 def _test_part(bench: VideoBenchmark, d: DataSection) -> tuple[list[Any], list[np.ndarray]]:
     """The test videos a config uses (``data.max_test_videos``) and their frame labels."""
     sources = bench.test[: d.max_test_videos or None]
@@ -211,8 +197,11 @@ def read_test_videos(config: ExperimentConfig, log: Callable[[str], None] | None
     d = config.data
     if not d.root:
         raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
-    bench = load_benchmark(d.dataset, d.root, d.labels)
+    bench = load_benchmark(d.dataset, d.root, d.labels, fps=d.fps, min_frames=d.clip_len)
     test_sources, test_labels = _test_part(bench, d)
+    if not test_sources:
+        raise DataError(f"{d.root}: no test videos to evaluate; put held-out footage in {Path(d.root) / 'test'} with "
+                        "a labels.csv of its anomalous spans (video,start_frame,end_frame)")
     size, cache = _size_and_cache(d)
     log(f"decoding {len(test_sources)} test videos at {size[0]}x{size[1]} (cache {cache})")
     test_videos = load_videos(test_sources, size, cache, d.resample, progress=config.train.progress)
@@ -235,7 +224,7 @@ def build_video_data(config: ExperimentConfig, log: Callable[[str], None] | None
     d = config.data
     if not d.root:
         raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
-    bench = load_benchmark(d.dataset, d.root, d.labels)
+    bench = load_benchmark(d.dataset, d.root, d.labels, fps=d.fps, min_frames=d.clip_len)
     train_sources = bench.train[: d.max_train_videos or None]
     test_sources, test_labels = _test_part(bench, d)
     size, cache = _size_and_cache(d)
@@ -251,11 +240,11 @@ def build_video_data(config: ExperimentConfig, log: Callable[[str], None] | None
         if video.shape[0] < d.clip_len:
             log(f"skipping training video {src.name}: {video.shape[0]} frames, shorter than a clip of {d.clip_len}")
             continue
-        train_part, val_part = split_train_val(video, d.clip_len, d.val_fraction)
-        parts.append(train_part)
+        train_frames, val_frames = video_tail_split(video.shape[0], d.clip_len, d.val_fraction)
+        parts.append(video[train_frames])
         train_names.append(src.name)
-        if val_part is not None:
-            val_parts.append(val_part)
+        if val_frames is not None:
+            val_parts.append(video[val_frames])
             val_names.append(src.name)
     if not parts:
         raise DataError(f"{d.root}: no training video has {d.clip_len} frames; check the dataset or data.clip_len")
@@ -276,6 +265,9 @@ def build_video_data(config: ExperimentConfig, log: Callable[[str], None] | None
     }
     log(f"{info['train_clips']} training clips ({n_all} before sub-sampling), {info['val_clips']} validation clips, "
         f"{info['test_frames_used']} test frames ({info['test_anomalous_used']} anomalous, labels {bench.label_source})")
+    if val_set is None:
+        log(f"warning: no validation clips (every training video is shorter than two clips of {d.clip_len} frames, or "
+            "data.val_fraction is 0): the last epoch is kept and score-video has no calibrated alarm threshold")
     return VideoData(bench, train_set, val_set, list(test_videos), [s.name for s in test_sources],
                      [np.asarray(y, dtype=bool) for y in test_labels], info)
 
@@ -359,7 +351,7 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     by_error: dict[str, dict[str, Any]] = {}
     for name_of_error in (error, *(e for e in ERRORS if e != error)):  # both errors, so the choice is visible
         per_video = score_test_videos(model, config, data, name_of_error, device)
-        by_error[name_of_error] = {"per_video": per_video, "metrics": evaluate_frames(per_video, data.test_labels)}
+        by_error[name_of_error] = {"per_video": per_video, "metrics": _frame_metrics(per_video, data.test_labels)}
         if name_of_error == error:
             test_seconds = time.perf_counter() - tic
     per_video, metrics = by_error[error]["per_video"], by_error[error]["metrics"]
@@ -377,12 +369,29 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
         "test_seconds": test_seconds,
         "test_frames_per_second": metrics["n_frames"] / test_seconds if test_seconds > 0 else None,
         "parameters": n_params,
+        **({"note": metrics["note"]} if metrics.get("note") else {}),
     }
     np.savez_compressed(unit_dir / "scores.npz", **{f"video_{i:03d}": s for i, s in enumerate(per_video)})
     write_json(unit_dir / "metrics.json", record)
+    if metrics.get("note"):
+        log(f"{unit.key}: {metrics['note']}")
     log(f"{unit.key}: frame AUC {record['auc']:.4f}, mean per-video AUC {record['mean_video_auc']:.4f}, "
         f"EER {record['eer']:.4f}; train {record['train_seconds'] / 60:.1f} min, test {test_seconds / 60:.1f} min")
     return record
+
+
+def _frame_metrics(per_video: list[np.ndarray], labels: list[np.ndarray]) -> dict[str, Any]:
+    """:func:`evaluate_frames`, or NaN metrics with a ``note`` where there is nothing to rank: no test videos (own
+    footage without a ``test/`` folder) or test frames of one class only."""
+    n = int(sum(int(np.isfinite(s).sum()) for s in per_video))
+    n_anomalous = int(sum(int(y[np.isfinite(s)].sum()) for s, y in zip(per_video, labels)))
+    if per_video and 0 < n_anomalous < n:
+        return evaluate_frames(per_video, labels)
+    nan = float("nan")
+    note = ("no test videos: frame AUC needs a test/ folder with labels" if not per_video else
+            f"no frame AUC: the {n} scored test frames are {'all anomalous' if n_anomalous else 'all normal'}")
+    return {"auc": nan, "ap": nan, "eer": nan, "mean_video_auc": nan, "video_aucs": [nan] * len(per_video),
+            "n_frames": n, "n_anomalous": n_anomalous, "note": note}
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
-the run.  The checkpoints of ``memae reproduce`` units evaluate the same way.
+the run.  The checkpoints of ``memae reproduce`` units evaluate the same way.  ``--dataset videos`` trains on a folder
+of your own footage instead of a benchmark (:mod:`memae.data.footage`); its ``test/`` folder, if any, is what
+evaluate scores.
 
 May import what :mod:`memae.experiments` may; never cli or argparse.
 """
@@ -22,7 +24,7 @@ import numpy as np
 import yaml
 
 from ..config import ExperimentConfig, new_run_dir, read_yaml, upgrade_config_dict
-from ..data.benchmarks import BENCHMARKS
+from ..data.benchmarks import VIDEO_DATASETS
 from ..errors import ConfigError
 from ..io import write_json, write_text
 from ..scoring.video import evaluate_frames
@@ -65,7 +67,7 @@ def _is_video_dict(values: dict[str, Any]) -> bool:
     model, data = values.get("model"), values.get("data")
     architecture = model.get("architecture") if isinstance(model, dict) else None
     dataset = str(data.get("dataset", "")).lower() if isinstance(data, dict) else ""
-    return architecture == "video" or dataset in BENCHMARKS
+    return architecture == "video" or dataset in VIDEO_DATASETS
 
 
 def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
@@ -108,9 +110,12 @@ def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool 
     run_dir = Path(run_dir)
     log = log or RunLogger(run_dir / "log.txt")
     write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    held: list[str] = []  # the data is read first, so that bad footage is the only line printed
+    data = build_video_data(config, held.append)
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
         f"(preset {config.reproduce.preset}; commit {git_commit()})")
-    data = build_video_data(config, log)
+    for line in held:
+        log(line)
     record = run_unit(config, data, Unit(config.model.variant, config.train.seed), run_dir, log)
     metrics = {**record, "test_videos": data.test_names, "data": data.info, "machine": machine_info(),
                "commit": git_commit()}

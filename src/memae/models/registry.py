@@ -18,7 +18,6 @@ from torch import nn
 
 from ..config import ModelOptions, ModelSection
 from ..errors import ConfigError, UnknownNameError
-from ..functional import SIMILARITIES
 from ..memory import DEFAULT_SHRINK_THRESHOLD, MemoryModule, resolve_shrink_threshold
 from .conv import ACTIVATIONS, PADDINGS, LayerSpec, conv_decoder, conv_encoder, encoder_sizes
 from .memae import DEFAULT_ENTROPY_WEIGHT, MemAE
@@ -131,8 +130,10 @@ def option_defaults(architecture: str) -> dict[str, Any]:
 
 def check_model_section(model: ModelSection) -> None:
     """Check a config's model names and option values without building it, so that a typo fails when the config
-    loads, before any data is read.  (Option types were checked by the config; sizes that depend on the data are
-    checked when the model is built.)"""
+    loads, before any data is read: the architecture and variant (this registry's names) and the shrinkage
+    threshold (which depends on the architecture's memory size).  Option types and the option names that are the
+    same for every architecture (activation, padding, similarity, output_activation) were checked by the config;
+    sizes that depend on the data are checked when the model is built."""
     if model.architecture not in ARCHITECTURES:
         raise UnknownNameError(f"unknown architecture {model.architecture!r}: model.architecture must be one of "
                                f"{', '.join(list_architectures())}")
@@ -140,17 +141,6 @@ def check_model_section(model: ModelSection) -> None:
         raise UnknownNameError(f"unknown variant {model.variant!r}: model.variant must be one of {', '.join(VARIANTS)}")
     options = model.options
     arch = ARCHITECTURES[model.architecture]
-    activations = MLP_ACTIVATIONS if arch.kind == "mlp" else ACTIVATIONS
-    if options.activation is not None and options.activation not in activations:
-        raise ConfigError(f"model.options.activation must be one of {', '.join(activations)}, got {options.activation!r}")
-    if options.output_activation is not None and options.output_activation not in OUTPUT_ACTIVATIONS:
-        raise ConfigError(f"model.options.output_activation must be one of {', '.join(OUTPUT_ACTIVATIONS)}, "
-                          f"got {options.output_activation!r}")
-    if options.padding is not None and options.padding not in PADDINGS:
-        raise ConfigError(f"model.options.padding must be one of {', '.join(PADDINGS)}, got {options.padding!r}")
-    if options.similarity is not None and options.similarity not in SIMILARITIES:
-        raise ConfigError(f"model.options.similarity must be one of {', '.join(SIMILARITIES)}, "
-                          f"got {options.similarity!r}")
     if options.shrink_threshold is not None:
         num_slots = options.num_slots or arch.num_slots
         try:

@@ -6,6 +6,7 @@ training normals (held out, never trained on) give the raw scale back:
 
 * :func:`summarise_scores` reduces them to a few percentiles, small enough for the checkpoint's ``extra`` dict;
   :func:`store_score_distribution` writes them there once training has ended.
+* the stored quantiles set the alarm threshold of ``memae score-video --events`` (:mod:`memae.scoring.events`);
 * :func:`check_distribution` compares new scores with them: input whose *median* error is above the 99.9th
   validation percentile is flagged as unlike the training data.
 """
@@ -25,6 +26,7 @@ __all__ = ["DISTRIBUTION_KEY", "PERCENTILES", "OOD_PERCENTILE", "summarise_score
 DISTRIBUTION_KEY = "score_distribution"
 PERCENTILES = (0.0, 1.0, 5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 100.0)
 OOD_PERCENTILE = 99.9
+QUANTILE_STEPS = 1001  # stored quantiles 0, 0.001, ..., 1
 
 
 def summarise_scores(scores: np.ndarray, error: str, what: str = "validation") -> dict[str, Any]:
@@ -37,6 +39,8 @@ def summarise_scores(scores: np.ndarray, error: str, what: str = "validation") -
         "error": error, "what": what, "n": int(values.size), "mean": float(values.mean()),
         "std": float(values.std()),
         "percentiles": {f"{p:g}": float(np.percentile(values, p)) for p in PERCENTILES},
+        # the whole distribution at 0.1 % steps, for alarm thresholds at any quantile (memae.scoring.events)
+        "quantiles": [float(v) for v in np.quantile(values, np.linspace(0.0, 1.0, QUANTILE_STEPS))],
     }
 
 

@@ -1,4 +1,5 @@
-"""Per-frame outputs of video scoring: the scores CSV, the regularity plot and the error-map overlay.
+"""Per-frame outputs of video scoring: the scores CSV, the regularity plot, the error-map overlay, the events CSV
+and, for streams, :class:`LiveWriter` (rows and events written as they happen).
 
 ``memae score-video`` (:mod:`memae.cli.video`) writes these; they take the arrays of
 :func:`memae.scoring.video_stream.score_video` and know nothing about the command line.
@@ -17,7 +18,7 @@ from ..io import atomic_path
 from .video import nearest_fill, pixel_error_map
 
 __all__ = ["OVERLAY_VIDEO_SUFFIXES", "DEFAULT_OVERLAY_MAX", "OverlayWriter", "overlay_scale", "write_scores_csv",
-           "plot_regularity"]
+           "plot_regularity", "write_events_csv", "LiveWriter", "PeakHeatmaps"]
 
 OVERLAY_VIDEO_SUFFIXES = {".mp4": ("mp4", "libx264"), ".mkv": ("matroska", "libx264"), ".avi": ("avi", "mpeg4"),
                           ".mov": ("mov", "libx264")}
@@ -218,3 +219,130 @@ class OverlayWriter:
             self._container = None
         if self._tmp is not None and self._tmp.exists():
             self._tmp.unlink()
+
+
+def write_events_csv(path: str | Path, events: list[Any], fps: float | None) -> Path:
+    """The events CSV (atomic): ``start_frame,end_frame,start_s,end_s,peak_score,peak_frame``, one event per row
+    (:class:`memae.scoring.events.Event`); seconds are empty when the video gives no frame rate."""
+    from .events import EVENT_COLUMNS
+
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EVENT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(event.row(fps) for event in events)
+    return Path(path)
+
+
+class LiveWriter:
+    """Score rows and events written as they happen, for a stream (stdin or a URL) that has no end to wait for.
+
+    Use it as (part of) the ``on_frame`` callback of :func:`memae.scoring.video_stream.score_video` in centre mode:
+    each frame's row is appended and flushed at once (``frame,score,regularity,scored,missing``; ``regularity`` is
+    empty, since per-video min-max needs the whole video, and so is the score of a frame no clip is centred on), and
+    each event is appended to the events CSV the moment it closes.  The files grow in place: a reader sees every row
+    written so far, and nothing is renamed at the end.
+    """
+
+    def __init__(self, scores_path: str | Path, tracker: Any = None, events_path: str | Path | None = None,
+                 fps: float | None = None) -> None:
+        from .events import EVENT_COLUMNS
+
+        self.tracker, self.fps, self.frames = tracker, fps, 0
+        Path(scores_path).parent.mkdir(parents=True, exist_ok=True)
+        self._scores = open(scores_path, "w", newline="", encoding="utf-8")
+        self._rows = csv.writer(self._scores)
+        self._rows.writerow(["frame", "score", "regularity", "scored", "missing"])
+        self._events = self._event_rows = None
+        if events_path is not None:
+            Path(events_path).parent.mkdir(parents=True, exist_ok=True)
+            self._events = open(events_path, "w", newline="", encoding="utf-8")
+            self._event_rows = csv.DictWriter(self._events, fieldnames=EVENT_COLUMNS)
+            self._event_rows.writeheader()
+            self._events.flush()
+        self._scores.flush()
+
+    def __call__(self, index: int, frame: np.ndarray, error_map: np.ndarray | None, clip_error: float | None) -> None:
+        self.frames = index + 1
+        scored = clip_error is not None
+        self._rows.writerow([index, f"{clip_error:.8g}" if scored else "", "", int(scored), 0])
+        self._scores.flush()
+        if self.tracker is not None:
+            self._write(self.tracker.push(index, clip_error))
+
+    def _write(self, events: list[Any]) -> None:
+        if self._event_rows is not None and events:
+            self._event_rows.writerows(event.row(self.fps) for event in events)
+            self._events.flush()
+
+    def close(self) -> None:
+        """Close the last open event and the files."""
+        if self.tracker is not None:
+            self._write(self.tracker.finish())
+        for handle in (self._scores, self._events):
+            if handle is not None and not handle.closed:
+                handle.close()
+
+
+class PeakHeatmaps:
+    """PNG error maps of event peaks: the peak frame with its error map, smoothed, upsampled and colour-blended.
+
+    Use it as (part of) the ``on_frame`` callback of :func:`memae.scoring.video_stream.score_video`.  A shadow
+    :class:`memae.scoring.events.EventTracker` follows the scores; of each open run only the peak's error map and
+    frame are kept (one per event in memory, never one per frame).  :meth:`write` draws the maps of the final events
+    (``event_001_frame000056.png``); with ``live=True`` each is drawn as soon as its event closes (streams).
+    """
+
+    def __init__(self, folder: str | Path, tracker: Any, vmin: float, vmax: float, smooth: float = 1.0,
+                 live: bool = False) -> None:
+        self.folder, self.tracker, self.smooth, self.live = Path(folder), tracker, float(smooth), live
+        self.vmin, self.vmax = vmin, vmax
+        self._candidate: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # peak frame of the open run -> (frame, map)
+        self.kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.written: list[Path] = []
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, index: int, frame: np.ndarray, error_map: np.ndarray | None, clip_error: float | None) -> None:
+        for event in self.tracker.push(index, clip_error):  # closed runs first: this frame may open the next one
+            self._keep(event)
+        run = self.tracker._open
+        if run is not None and run.peak_frame == index and error_map is not None:
+            self._candidate = {index: (frame.copy(), np.array(error_map, dtype=np.float32))}
+
+    def _keep(self, event: Any) -> None:
+        if event.peak_frame in self._candidate:
+            self.kept[event.peak_frame] = self._candidate.pop(event.peak_frame)
+            if self.live:
+                self.write([event], start=len(self.written))
+
+    def finish(self) -> None:
+        for event in self.tracker.finish():
+            self._keep(event)
+
+    def write(self, events: list[Any], start: int = 0) -> list[Path]:
+        """One PNG per event whose peak map was kept; returns the files written."""
+        from PIL import Image
+
+        import matplotlib
+
+        cmap = matplotlib.colormaps["inferno"]
+        paths = []
+        for k, event in enumerate(events, start=start + 1):
+            if event.peak_frame not in self.kept:
+                continue
+            frame, emap = self.kept[event.peak_frame]
+            if self.smooth > 0:
+                from scipy.ndimage import gaussian_filter
+
+                emap = gaussian_filter(emap, self.smooth)
+            big = pixel_error_map(emap, frame.shape[:2])  # model resolution -> the source's
+            strength = np.clip((big - self.vmin) / max(self.vmax - self.vmin, 1e-12), 0.0, 1.0)
+            grey = np.repeat(frame[..., None], 3, axis=2).astype(np.float32)
+            colour = cmap(strength)[..., :3].astype(np.float32) * 255.0
+            weight = (0.6 * strength)[..., None]
+            rgb = np.clip(grey * (1.0 - weight) + colour * weight, 0, 255).astype(np.uint8)
+            path = self.folder / f"event_{k:03d}_frame{event.peak_frame:06d}.png"
+            with atomic_path(path) as tmp:
+                Image.fromarray(rgb).save(tmp, format="PNG")
+            paths.append(path)
+        self.written += paths
+        return paths
