@@ -506,11 +506,11 @@ def test_official_test_split_keeps_published_test_images_out_of_development(mnis
     assert not official_test_split(train_labels, test_labels, 3, seed=2).test_idx.tolist() == s.test_idx.tolist()
 
 
-def test_official_test_protocol_through_the_config(tmp_path: Path) -> None:
+def test_official_test_protocol_through_the_config(mnist_root, tmp_path: Path) -> None:
     from memae.config import DataSection
     from memae.data.experiment import build_experiment_data
 
-    mnist = build_experiment_data(DataSection(dataset="mnist", root=str(MNIST), protocol="official-test",
+    mnist = build_experiment_data(DataSection(dataset="mnist", root=str(mnist_root), protocol="official-test",
                                               normal_class=1), seed=0)
     assert mnist.info["protocol"] == "official-test" and mnist.info["n_test"] > 1135  # all 1,135 test normals
     assert len(mnist.train) + len(mnist.val) == int(np.floor(6742 * 2 / 3 + 0.5))
