@@ -6,7 +6,7 @@ official test images (``data.protocol: official_test``).  Each row: one network 
 seed, 10 epochs at the Table 1 recipe, the epoch kept by validation loss (label-free); the development AUC of that
 epoch with squared (``mse``) and absolute (``mae``) error scores, of the last epoch, and the addressing sparsity.
 
-Usage: python benchmarks/image_network_study.py OUT.csv READING[,READING...] VARIANT[,VARIANT...] CLASSES [SEED]
+Usage: python benchmarks/image_network_study.py OUT.csv READING[,READING...] VARIANT[,VARIANT...] CLASSES [SEED [EPOCHS]]
 (appends, skipping rows already in OUT.csv, so a killed run resumes).  READING names are in ``READINGS`` below.
 """
 
@@ -49,7 +49,7 @@ READINGS = {
     "k3-code32-sigmoid-t0.25": {"first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid", "temperature": 0.25},
 }
 FIELDS = ["reading", "variant", "normal_class", "seed", "best_epoch", "dev_auc_mse", "dev_auc_mae", "last_auc_mse",
-          "epoch_auc_sd_last5", "val_loss", "active_slots", "seconds"]
+          "epoch_auc_sd_last5", "val_loss", "active_slots", "seconds", "epochs", "epoch_aucs"]
 
 
 def errors(model: torch.nn.Module, x: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray, torch.Tensor | None]:
@@ -69,6 +69,7 @@ def errors(model: torch.nn.Module, x: np.ndarray, batch: int = 512) -> tuple[np.
 def main() -> None:
     out, readings, variants, classes = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","), sys.argv[4]
     seed = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    epochs = int(sys.argv[6]) if len(sys.argv) > 6 else 10
     torch.set_num_threads(1)
     root = os.environ.get("MEMAE_DATASETS", str(Path(__file__).resolve().parents[2] / "shared" / "datasets"))
     images = load_image_dataset("mnist", f"{root}/mnist", "train")
@@ -92,7 +93,7 @@ def main() -> None:
                     epoch_auc.append(roc_auc_score(y, errors(model, test_x)[0]))
                     model.train()
 
-                config = TrainConfig(epochs=10, batch_size=128, lr=1e-3, seed=seed, progress=False, select="val_loss")
+                config = TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, seed=seed, progress=False, select="val_loss")
                 start = time.time()
                 result = train(model, train_x, val_x, config, on_epoch=on_epoch)
                 squared, absolute, weights = errors(model, test_x)
@@ -102,7 +103,8 @@ def main() -> None:
                        "dev_auc_mae": round(roc_auc_score(y, absolute), 4), "last_auc_mse": round(epoch_auc[-1], 4),
                        "epoch_auc_sd_last5": round(float(np.std(epoch_auc[-5:])), 4),
                        "val_loss": round(float(result.best_val), 6), "active_slots": round(active, 2),
-                       "seconds": round(time.time() - start, 1)}
+                       "seconds": round(time.time() - start, 1), "epochs": epochs,
+                       "epoch_aucs": ";".join(f"{a:.4f}" for a in epoch_auc)}
                 new = not Path(out).is_file()
                 with open(out, "a", newline="") as f:
                     writer = csv.DictWriter(f, FIELDS)
