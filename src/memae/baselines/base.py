@@ -203,7 +203,7 @@ class DeepDetector(BaselineDetector):
         "lr": [Interval(Real, 0, None, "neither")],
         "device": [InstanceOf((str, torch.device), "a str or a torch.device")],
         "random_state": [InstanceOf(Integral, "an int"), None],
-        "verbose": [InstanceOf((bool, np.bool_, int, np.integer), "a bool")],
+        "verbose": [InstanceOf((bool, np.bool_, Integral), "a bool or an int")],
     }
 
     def _seed(self) -> int:
