@@ -300,13 +300,18 @@ def unit_error(config: ExperimentConfig, method: str) -> str:
 
 
 def score_test_videos(model: MemAE, config: ExperimentConfig, data: VideoData, error: str,
-                      device: torch.device | str | None = None) -> list[np.ndarray]:
-    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size."""
+                      device: torch.device | str | None = None, on_frame_for=None) -> list[np.ndarray]:
+    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size.
+
+    ``on_frame_for``: optional ``i -> on_frame`` giving test video ``i``'s per-frame callback (see
+    :data:`memae.scoring.video_stream.FrameCallback`; e.g. :meth:`memae.scoring.metrics.PixelLocalisation.video`).
+    """
     per_video = []
-    for name, video in zip(data.test_names, data.test_videos):
+    for i, (name, video) in enumerate(zip(data.test_names, data.test_videos)):
         scored = score_video(model, ArrayVideo(video, name), error=error, mode=config.score.mode,
                              batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
-                             progress=config.train.progress)
+                             progress=config.train.progress,
+                             on_frame=on_frame_for(i) if on_frame_for is not None else None)
         per_video.append(scored.scores)
     return per_video
 
