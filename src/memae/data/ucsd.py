@@ -12,7 +12,9 @@ Three layouts are recognised under the data root (``N`` is 1 or 2):
 
 Ground truth is looked for next to the test videos, in the root, in ``root/ground_truth`` and one level up;
 the first of ``UCSDpedN.m``, ``pedN.mat``, ``frame_labels_pedN.npy`` found is used unless ``labels`` names a
-file. Ped2 has 16 training clips (2550 frames) and 12 test clips (2010 frames, 1648 anomalous).
+file. Ped2 has 16 training clips (2550 frames) and 12 test clips (2010 frames, 1648 anomalous).  Pixel masks
+(``TestNNN_gt`` folders, else ``pedN_pixel_masks.npz``) are read one test video at a time and must have one mask per
+frame (:func:`read_pixel_masks`).
 """
 
 from __future__ import annotations

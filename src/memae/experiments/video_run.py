@@ -7,7 +7,9 @@
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
-the run.  The checkpoints of ``memae reproduce`` units evaluate the same way.  ``--dataset videos`` trains on a folder
+the run; where the benchmark has pixel masks (Ped2: ``ground_truth/ped2_pixel_masks.npz``) it also scores where the
+anomalies are, ``pixel_auc`` and ``ucsd_pixel_auc`` (:class:`memae.scoring.metrics.PixelLocalisation`; ``--no-pixel``
+skips them).  The checkpoints of ``memae reproduce`` units evaluate the same way.  ``--dataset videos`` trains on a folder
 of your own footage instead of a benchmark (:mod:`memae.data.footage`); its ``test/`` folder, if any, is what
 evaluate scores.
 
