@@ -136,8 +136,8 @@ class PixelLocalisation:
     * ``pixel_auc``: pixel ROC-AUC over every pixel of every frame whose ground-truth frame label is anomalous,
       the error against the mask (``mean_video_pixel_auc``: the mean of the per-video values).  Pixels are kept
       as two histograms per video (normal / anomalous pixels) over the 65536 float16 values, so the AUC is
-      scikit-learn's exact AUC of the errors rounded to float16 (relative step 2^-11; ties get half credit):
-      2 MB whatever the number of frames.
+      scikit-learn's exact AUC of the errors rounded to float16 (10-bit mantissa: relative rounding error at most
+      2^-11; pixels in one bin are ties, at half credit): 1 MB per video whatever its number of frames.
     * ``ucsd_pixel_auc`` and ``ucsd_pixel_eer``: the UCSD pixel-level criterion (Mahadevan et al., CVPR 2010;
       used by Li et al., TPAMI 2014), swept over one threshold ``t`` on the pixel errors.  An anomalous frame is a
       true positive when at least ``coverage`` (40 %) of its mask pixels are above ``t``; a normal frame is a false
