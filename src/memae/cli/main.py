@@ -264,12 +264,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str]) -> int:
-    from ..experiments.video_run import evaluate_video_checkpoint
+    from ..experiments.video_run import PIXEL_KEYS, evaluate_video_checkpoint
     from .checks import check_output_dir
 
     check_output_dir(args.out, "--out")
-    run_dir, metrics = evaluate_video_checkpoint(args.checkpoint, state, overrides)
+    run_dir, metrics = evaluate_video_checkpoint(args.checkpoint, state, overrides, pixel=not args.no_pixel)
     _print_metrics({k: metrics[k] for k in ("auc", "mean_video_auc", "eer", "ap")})
+    if "pixel" in metrics:  # the benchmark's pixel masks were found: where the anomalies are, next to when
+        pixel = metrics["pixel"]
+        _print_metrics({k: pixel[k] for k in PIXEL_KEYS})
+        size = "x".join(map(str, pixel["pixel_resolution"] or []))
+        print(f"pixel-level: pixel_auc over the pixels of the {pixel['pixel_frames']} anomalous frames at {size} "
+              f"(error maps smoothed and upsampled as --heatmaps); ucsd_pixel_*: a frame is found when "
+              f"{pixel['ucsd_coverage']:.0%} of its anomalous pixels are")
     print("per-video AUC: " + ", ".join(f"{name} {'-' if auc is None or auc != auc else f'{auc:.4f}'}"
                                        for name, auc in zip(metrics["test_videos"], metrics["video_aucs"])))
     print(f"run folder: {run_dir}")
@@ -348,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="prefix of the evaluate folder (default: the run's name)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="score.KEY=VALUE",
                    help="override a score key, e.g. --set score.error=mae")
+    p.add_argument("--no-pixel", action="store_true",
+                   help="video benchmarks with pixel masks (UCSD Ped2's ground_truth/ped2_pixel_masks.npz): skip the "
+                        "pixel-level localisation figures (pixel_auc, ucsd_pixel_auc) that are otherwise scored too")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("score", help="write per-sample anomaly scores of new data to a CSV",

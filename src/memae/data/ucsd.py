@@ -12,7 +12,9 @@ Three layouts are recognised under the data root (``N`` is 1 or 2):
 
 Ground truth is looked for next to the test videos, in the root, in ``root/ground_truth`` and one level up;
 the first of ``UCSDpedN.m``, ``pedN.mat``, ``frame_labels_pedN.npy`` found is used unless ``labels`` names a
-file. Ped2 has 16 training clips (2550 frames) and 12 test clips (2010 frames, 1648 anomalous).
+file. Ped2 has 16 training clips (2550 frames) and 12 test clips (2010 frames, 1648 anomalous).  Pixel masks
+(``TestNNN_gt`` folders, else ``pedN_pixel_masks.npz``) are read one test video at a time and must have one mask per
+frame (:func:`read_pixel_masks`).
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def load_ucsd(
         test=test,
         test_labels=test_labels,
         label_source=gt_path.name,
-        pixel_masks=_pixel_masks(root, test_dir, test, ped),
+        pixel_masks=_pixel_masks(root, test_dir, test, ped, lengths),
         extra={"layout": layout, "ground_truth": str(gt_path)},
     )
 
@@ -220,32 +222,72 @@ def read_mask_folder(folder: str | os.PathLike[str]) -> np.ndarray:
     return np.stack([read_image(f) > 0 for f in files])
 
 
-def _pixel_masks(root: Path, test_dir: Path, test: list[VideoSource], ped: int) -> list[MaskLoader | None] | None:
+def read_pixel_mask(path: str | os.PathLike[str], index: int, num_frames: int | None = None) -> np.ndarray:
+    """bool pixel masks ``(T, H, W)`` of test video ``index`` (0-based: key ``Test{index + 1:03d}``) from a
+    ``pedN_pixel_masks.npz``; True = anomalous pixel.
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, has no such key, holds no ``(T, H, W)`` stack, or (with
+        ``num_frames``) its ``T`` differs from the video's frame count.
+    """
+    path, key = Path(path), f"Test{index + 1:03d}"
+    if not path.is_file():
+        raise DataError(f"{path}: pixel-mask file not found; expected the benchmark's pedN_pixel_masks.npz")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.files)
+            masks = data[key] if key in keys else None
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read the pixel masks ({exc}); expected an .npz of bool arrays") from exc
+    if masks is None:
+        raise DataError(f"{path}: no pixel masks for {key}; keys are {', '.join(keys[:5])}...")
+    if masks.ndim != 3:
+        raise DataError(f"{path}: {key} has shape {masks.shape}; expected masks (n_frames, H, W)")
+    _check_mask_frames(masks, num_frames, f"{path} ({key})")
+    return masks.astype(bool, copy=False)
+
+
+def read_pixel_masks(path: str | os.PathLike[str], lengths: list[int]) -> list[np.ndarray]:
+    """Per test video, in order, its bool pixel masks ``(T_i, H, W)``; ``lengths`` are the videos' frame counts
+    (``T_i`` must equal them).  Eager: all of Ped2 is 2010 x 240 x 360 bool, 174 MB; :class:`VideoBenchmark`
+    loads one video at a time instead (:meth:`~memae.data.video.VideoBenchmark.load_pixel_mask`)."""
+    return [read_pixel_mask(path, i, n) for i, n in enumerate(lengths)]
+
+
+def _check_mask_frames(masks: np.ndarray, num_frames: int | None, where: str) -> None:
+    if num_frames is not None and masks.shape[0] != num_frames:
+        raise DataError(f"{where}: {masks.shape[0]} pixel masks but the video has {num_frames} frames; check that "
+                        "the frames and ground truth belong together")
+
+
+def _pixel_masks(root: Path, test_dir: Path, test: list[VideoSource], ped: int,
+                 lengths: list[int]) -> list[MaskLoader | None] | None:
     loaders: list[MaskLoader | None] = []
-    for src in test:
+    for src, n in zip(test, lengths):
         folder = test_dir / f"{src.name}_gt"
-        loaders.append(_folder_loader(folder) if folder.is_dir() else None)
+        loaders.append(_folder_loader(folder, n) if folder.is_dir() else None)
     if any(loaders):
         return loaders
     for d in _gt_dirs(root, test_dir):
         npz = d / f"ped{ped}_pixel_masks.npz"
         if npz.is_file():
-            return [_npz_loader(npz, f"Test{i + 1:03d}") for i in range(len(test))]
+            return [_npz_loader(npz, i, n) for i, n in enumerate(lengths)]
     return None
 
 
-def _folder_loader(folder: Path) -> MaskLoader:
-    return lambda: read_mask_folder(folder)
-
-
-def _npz_loader(npz: Path, key: str) -> MaskLoader:
+def _folder_loader(folder: Path, num_frames: int) -> MaskLoader:
     def load() -> np.ndarray:
-        with np.load(npz) as data:
-            if key not in data.files:
-                raise DataError(f"{npz}: no pixel masks for {key}; keys are {', '.join(data.files[:5])}...")
-            return data[key].astype(bool)
+        masks = read_mask_folder(folder)
+        _check_mask_frames(masks, num_frames, str(folder))
+        return masks
 
     return load
+
+
+def _npz_loader(npz: Path, index: int, num_frames: int) -> MaskLoader:
+    return lambda: read_pixel_mask(npz, index, num_frames)
 
 
 def _gt_dirs(root: Path, test_dir: Path) -> list[Path]:

@@ -62,7 +62,7 @@ from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
 from ..scoring.video import evaluate_frames, regularity
-from ..scoring.video_stream import ERRORS, score_video
+from ..scoring.video_stream import ERRORS, FrameCallback, score_video
 from ..training import TrainConfig, drawing_from, load_checkpoint, resolve_device, seeded_generator, train
 from .progress import RunStore, command_line
 from .runner import git_commit, machine_info, write_csv
@@ -310,13 +310,19 @@ def unit_error(config: ExperimentConfig, method: str) -> str:
 
 
 def score_test_videos(model: MemAE, config: ExperimentConfig, data: VideoData, error: str,
-                      device: torch.device | str | None = None) -> list[np.ndarray]:
-    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size."""
+                      device: torch.device | str | None = None,
+                      on_frame_for: Callable[[int], FrameCallback] | None = None) -> list[np.ndarray]:
+    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size.
+
+    ``on_frame_for``: optional ``i -> on_frame`` giving test video ``i``'s per-frame callback (see
+    :data:`memae.scoring.video_stream.FrameCallback`; e.g. :meth:`memae.scoring.metrics.PixelLocalisation.video`).
+    """
     per_video = []
-    for name, video in zip(data.test_names, data.test_videos):
+    for i, (name, video) in enumerate(zip(data.test_names, data.test_videos)):
         scored = score_video(model, ArrayVideo(video, name), error=error, mode=config.score.mode,
                              batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
-                             progress=config.train.progress)
+                             progress=config.train.progress,
+                             on_frame=on_frame_for(i) if on_frame_for is not None else None)
         per_video.append(scored.scores)
     return per_video
 

@@ -7,7 +7,9 @@
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
-the run.  The checkpoints of ``memae reproduce`` units evaluate the same way.  ``--dataset videos`` trains on a folder
+the run; where the benchmark has pixel masks (Ped2: ``ground_truth/ped2_pixel_masks.npz``) it also scores where the
+anomalies are, ``pixel_auc`` and ``ucsd_pixel_auc`` (:class:`memae.scoring.metrics.PixelLocalisation`; ``--no-pixel``
+skips them).  The checkpoints of ``memae reproduce`` units evaluate the same way.  ``--dataset videos`` trains on a folder
 of your own footage instead of a benchmark (:mod:`memae.data.footage`); its ``test/`` folder, if any, is what
 evaluate scores.
 
@@ -25,8 +27,9 @@ import yaml
 
 from ..config import ExperimentConfig, new_run_dir, read_yaml, upgrade_config_dict
 from ..data.benchmarks import VIDEO_DATASETS
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..io import write_json, write_text
+from ..scoring.metrics import PixelLocalisation
 from ..scoring.video import evaluate_frames
 from ..training import resolve_device
 from ..training.checkpoint import load_model
@@ -45,11 +48,13 @@ from .video import (
 )
 
 __all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "run_video_training",
-           "is_video_checkpoint", "evaluate_video_checkpoint"]
+           "is_video_checkpoint", "evaluate_video_checkpoint", "PIXEL_KEYS"]
 
 #: ``--config`` names of the shipped video presets (besides their file paths).
 VIDEO_PRESET_NAMES = {**{name: name for name in PRESETS}, **{f"video_{name}": name for name in PRESETS}}
 _RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
+#: the pixel-level figures evaluate copies to the top of metrics.json (all of them are under its "pixel" key)
+PIXEL_KEYS = ("pixel_auc", "mean_video_pixel_auc", "ucsd_pixel_auc", "ucsd_pixel_eer")
 
 
 def is_video_config(config: str | os.PathLike[str]) -> bool:
@@ -123,6 +128,22 @@ def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool 
     return metrics
 
 
+def _pixel_localisation(data) -> PixelLocalisation | None:
+    """A pixel-metric accumulator if every test video used has pixel masks, else None."""
+    masks = data.benchmark.pixel_masks
+    if not masks or any(m is None for m in masks[: len(data.test_names)]):
+        return None
+    return PixelLocalisation()
+
+
+def _pixel_masks(data, i: int) -> np.ndarray:
+    masks = data.benchmark.load_pixel_mask(i)
+    if masks.shape[0] != data.test_videos[i].shape[0]:
+        raise DataError(f"test video {data.test_names[i]}: {masks.shape[0]} pixel masks but "
+                        f"{data.test_videos[i].shape[0]} frames; check that the frames and masks belong together")
+    return masks
+
+
 def is_video_checkpoint(state: dict[str, Any]) -> bool:
     """Whether a checkpoint (as :func:`memae.training.load_checkpoint` reads it) holds a video experiment's model."""
     config = state.get("config") or {}
@@ -130,12 +151,17 @@ def is_video_checkpoint(state: dict[str, Any]) -> bool:
 
 
 def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[str, Any],
-                              overrides: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
+                              overrides: list[str] | None = None, *, pixel: bool = True) -> tuple[Path, dict[str, Any]]:
     """Score the test videos of a video checkpoint's config with its model; pooled and per-video frame AUC.
 
     ``overrides``: ``data.root=``, ``train.device=``, ``score.*``, ``name=`` and ``output_dir=`` (default: the folder
     holding the checkpoint's run folder).  Writes ``config.yaml``, ``metrics.json`` and ``scores.npz`` into a new
     ``NAME-evaluate-*`` folder and returns it with the metrics.
+
+    ``pixel``: when the benchmark has pixel masks for every test video used (UCSD Ped2: ``ground_truth/
+    ped2_pixel_masks.npz``), also the pixel-level localisation figures of
+    :class:`memae.scoring.metrics.PixelLocalisation` (``pixel_auc``, ``ucsd_pixel_auc``, ...), computed in the same
+    pass over the test frames; one video's masks are in memory at a time.  False, or no masks: frame metrics only.
     """
     items, output_dir = _pop_key(list(overrides or []), "output_dir")
     values = dict(state["config"])
@@ -148,7 +174,18 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     model = load_model(checkpoint, device, state=state)
     data = read_test_videos(config)
     error = unit_error(config, config.model.variant)
-    per_video = score_test_videos(model, config, data, error, device)
+    localisation = _pixel_localisation(data) if pixel else None
+    on_frame_for = None
+    if localisation is not None:
+        log(f"pixel masks found for the {len(data.test_names)} test videos of {data.benchmark.name}: pixel-level "
+            "localisation is scored too (--no-pixel skips it)")
+        for i in range(len(data.test_names)):  # every video's masks checked before the first is scored
+            _pixel_masks(data, i)
+
+        def on_frame_for(i: int):
+            return localisation.video(_pixel_masks(data, i), data.test_labels[i])
+
+    per_video = score_test_videos(model, config, data, error, device, on_frame_for=on_frame_for)
     frames = evaluate_frames(per_video, data.test_labels)
     metrics = {
         "variant": config.model.variant, "error": error, **{k: frames[k] for k in _RESULT_KEYS},
@@ -156,6 +193,9 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
         "n_anomalous": frames["n_anomalous"], "score_mode": config.score.mode, "checkpoint": str(checkpoint),
         "data": data.info, "commit": git_commit(),
     }
+    if localisation is not None:
+        metrics["pixel"] = localisation.result()
+        metrics.update({k: metrics["pixel"][k] for k in PIXEL_KEYS})
     parent = output_dir if output_dir is not None else Path(checkpoint).resolve().parent.parent
     run_dir = new_run_dir(parent, f"{config.name}-evaluate")
     write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -244,3 +244,24 @@ def pixel_error_map(
         for f in frames
     ]).astype(np.float32)
     return out[0] if e.ndim == 2 else out
+
+
+HEATMAP_SMOOTH = 1.0  # sigma, in model pixels, of the Gaussian that --heatmaps PNGs and the pixel metrics apply
+
+
+def heatmap(error_map: np.ndarray, out_size: tuple[int, int], smooth: float = HEATMAP_SMOOTH) -> np.ndarray:
+    """A per-pixel error map ``(h, w)`` at model resolution as ``memae score-video --heatmaps`` draws it: Gaussian
+    smoothing (``smooth`` = sigma in model pixels; 0 = none), then bilinear upsampling to ``out_size = (H, W)``.
+
+    Returns float32 ``(H, W)``.
+    """
+    emap = np.asarray(error_map, dtype=np.float32)
+    if emap.ndim != 2:
+        raise DataError(f"expected one error map (h, w), got shape {emap.shape}")
+    if smooth > 0:
+        from scipy.ndimage import gaussian_filter
+
+        emap = gaussian_filter(emap, smooth)
+    if emap.shape == tuple(int(v) for v in out_size):
+        return emap
+    return pixel_error_map(emap, out_size)

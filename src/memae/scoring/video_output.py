@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..io import atomic_path
-from .video import nearest_fill, pixel_error_map
+from .video import HEATMAP_SMOOTH, heatmap, nearest_fill, pixel_error_map
 
 __all__ = ["OVERLAY_VIDEO_SUFFIXES", "DEFAULT_OVERLAY_MAX", "OverlayWriter", "overlay_scale", "write_scores_csv",
            "plot_regularity", "write_events_csv", "LiveWriter", "PeakHeatmaps"]
@@ -292,7 +292,7 @@ class PeakHeatmaps:
     (``event_001_frame000056.png``); with ``live=True`` each is drawn as soon as its event closes (streams).
     """
 
-    def __init__(self, folder: str | Path, tracker: Any, vmin: float, vmax: float, smooth: float = 1.0,
+    def __init__(self, folder: str | Path, tracker: Any, vmin: float, vmax: float, smooth: float = HEATMAP_SMOOTH,
                  live: bool = False) -> None:
         self.folder, self.tracker, self.smooth, self.live = Path(folder), tracker, float(smooth), live
         self.vmin, self.vmax = vmin, vmax
@@ -330,11 +330,7 @@ class PeakHeatmaps:
             if event.peak_frame not in self.kept:
                 continue
             frame, emap = self.kept[event.peak_frame]
-            if self.smooth > 0:
-                from scipy.ndimage import gaussian_filter
-
-                emap = gaussian_filter(emap, self.smooth)
-            big = pixel_error_map(emap, frame.shape[:2])  # model resolution -> the source's
+            big = heatmap(emap, frame.shape[:2], self.smooth)  # smoothed, model resolution -> the source's
             strength = np.clip((big - self.vmin) / max(self.vmax - self.vmin, 1e-12), 0.0, 1.0)
             grey = np.repeat(frame[..., None], 3, axis=2).astype(np.float32)
             colour = cmap(strength)[..., :3].astype(np.float32) * 255.0
