@@ -18,6 +18,7 @@ May import what :mod:`memae.experiments` may; never cli or argparse.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ from .video import (
     unit_error,
     video_config_from_dict,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "run_video_training",
            "is_video_checkpoint", "evaluate_video_checkpoint", "PIXEL_KEYS"]
@@ -177,7 +180,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     localisation = _pixel_localisation(data) if pixel else None
     on_frame_for = None
     if localisation is not None:
-        log(f"pixel masks found for the {len(data.test_names)} test videos of {data.benchmark.name}: pixel-level "
+        logger.info(f"pixel masks found for the {len(data.test_names)} test videos of {data.benchmark.name}: pixel-level "
             "localisation is scored too (--no-pixel skips it)")
         for i in range(len(data.test_names)):  # every video's masks checked before the first is scored
             _pixel_masks(data, i)
