@@ -591,3 +591,25 @@ def test_video_files_and_png_frames_give_the_same_grey_levels(tmp_path):
     from_pngs = np.stack(list(open_video(folder).iter_frames())).astype(int)
     assert from_file.shape == from_pngs.shape == (6, 48, 64)
     assert np.abs(from_file - from_pngs).mean() < 0.5 and np.abs(from_file - from_pngs).max() <= 3
+
+
+def test_table_training_uses_the_detectors_table_recipe_and_flags_win(only_run, run_cli, tmp_path):
+    """Issue 23 item 4: `memae train` on a table and MemAEDetector share one recipe (memae.config.TABLE_RECIPE)."""
+    import inspect
+
+    import yaml
+
+    from memae import MemAEDetector
+    from memae.config import TABLE_RECIPE, TrainConfig
+
+    signature = inspect.signature(MemAEDetector).parameters
+    assert {k: signature[k].default for k in ("epochs", "batch_size", "lr")} == {
+        "epochs": TABLE_RECIPE.epochs, "batch_size": TABLE_RECIPE.batch_size, "lr": TABLE_RECIPE.lr}
+    assert TABLE_RECIPE.lr != TrainConfig().lr  # the table recipe is not the paper's image schedule
+    table = write_table(tmp_path / "t.csv", [0, 0, 1])
+    code, out, err = run_cli(["train", "--dataset", "table", "--data-root", table, "--label-column", "diagnosis",
+                              "--architecture", "mlp", "--epochs", "2", "--set", "train.progress=false",
+                              "--out", tmp_path / "runs"])
+    assert code == 0, err
+    train = yaml.safe_load((only_run(tmp_path / "runs") / "config.yaml").read_text())["train"]
+    assert (train["epochs"], train["lr"], train["batch_size"]) == (2, TABLE_RECIPE.lr, TABLE_RECIPE.batch_size)

@@ -100,6 +100,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             example = Path(__file__).resolve().parents[1] / "experiments" / "configs" / "demo.yaml"
             raise ConfigError(f"config file {args.config} does not exist; pass a YAML file such as {example}")
         config = load_config(args.config, _overrides(args))
+        if args.config is None and config.data.dataset == "table":
+            from ..config import TABLE_RECIPE
+
+            # the table recipe MemAEDetector uses (TrainConfig's defaults are the paper's, for its image networks);
+            # the user's flags and --set come after it and win
+            config = load_config(None, TABLE_RECIPE.overrides() + _overrides(args))
         if args.anomaly_label is not None:
             _set_anomaly_label(config, args.anomaly_label)
     from ..models import check_model_section

@@ -63,12 +63,14 @@ from .schema import (
     Select,
     SelectData,
     Similarity,
+    TABLE_RECIPE,
+    TableRecipe,
     TrainConfig,
     check_choices,
 )
 
 __all__ = [
-    "TrainConfig", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "ModelOptions", "ModelSection",
+    "TrainConfig", "TableRecipe", "TABLE_RECIPE", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "ModelOptions", "ModelSection",
     "DataSection", "ScoreSection", "ReproduceSection", "ExperimentConfig", "load_config", "config_from_dict",
     "upgrade_config_dict", "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
     # the names a setting may take (Literal types)
