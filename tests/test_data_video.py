@@ -551,3 +551,53 @@ def test_bframe_video_cut_short_still_reports_the_lost_end(tmp_path):
     indices = [i for i, _ in video.iter_indexed_frames()]
     assert video.damage is not None and video.damage.lost > 0
     assert video.damage.gaps[-1][1] == 59 and all(b > a for a, b in zip(indices, indices[1:]))
+
+
+def _vfr_video(path, intervals_ms):
+    """An H.264-free (mpeg4) MKV whose frames sit at irregular timestamps (variable frame rate, ~10 fps nominal)."""
+    import av
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width = stream.height = 32
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.time_base = Fraction(1, 1000)
+        pts = 0
+        for i, step in enumerate(intervals_ms):
+            image = np.zeros((32, 32, 3), np.uint8)
+            image[:, (3 * i) % 32] = 255
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = pts, Fraction(1, 1000)
+            pts += step
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_variable_frame_rate_video_is_not_damage(tmp_path):
+    """Issue 23 item 3: a clean variable-frame-rate file decodes every frame, in order, and is not called damaged."""
+    pytest.importorskip("av")
+    from memae.data.video import VideoFile
+
+    intervals = [100, 100, 140, 70, 100, 130, 90, 100, 60, 150] * 4  # jitter around 10 fps, no frame missing
+    video = VideoFile(_vfr_video(tmp_path / "vfr.mkv", intervals))
+    indices = [i for i, _ in video.iter_indexed_frames()]
+    assert video.damage is None, video.damage.summary()
+    assert len(indices) == len(intervals) and all(b > a for a, b in zip(indices, indices[1:]))
+
+
+def test_variable_frame_rate_video_cut_short_is_still_damage(tmp_path):
+    pytest.importorskip("av")
+    from memae.data.video import VideoFile
+
+    path = _vfr_video(tmp_path / "vfr.mkv", [100, 100, 140, 70, 100, 130, 90, 100, 60, 150] * 6)
+    data = path.read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) // 2])
+    video = VideoFile(tmp_path / "cut.mkv")
+    indices = [i for i, _ in video.iter_indexed_frames()]
+    assert video.damage is not None and video.damage.lost > 10
+    assert all(b > a for a, b in zip(indices, indices[1:]))

@@ -74,6 +74,9 @@ _FIXED_ON_RESUME = ("architecture", "variant", "dataset", "data_root", "normal_c
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.data_root is not None and not Path(args.data_root).exists():
+        # before torch loads: a mistyped path once took 7 s to report
+        raise MemAEError(f"--data-root {args.data_root} does not exist; pass the folder or file that holds the data")
     from ..config import load_config
     from ..experiments.runner import run_training
     from ..training.distributed import ensure_process_group, resolve_device

@@ -70,6 +70,13 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
 
 
 def cmd_score_video(args: argparse.Namespace) -> int:
+    from ..io import check_checkpoint_file, resolve_checkpoint
+
+    # a wrong checkpoint or video path fails in one line before torch and PyAV load (that once took 5-13 s)
+    check_checkpoint_file(resolve_checkpoint(args.checkpoint))
+    if args.video != "-" and "://" not in args.video and not Path(args.video).exists():
+        raise DataError(f"{args.video} does not exist; pass a video file, a folder of frames, '-' for standard input "
+                        "or a URL")
     from ..data.stream import is_stream
 
     from .checks import check_output_dir, check_output_file

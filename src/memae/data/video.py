@@ -38,6 +38,7 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".m
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
 RESAMPLE_MODES = ("bilinear", "area")
 _CACHE_VERSION = 1
+_LOST_STEP = 1.75  # nominal frame intervals: a longer step between frames means frames were lost
 _REORDER_WINDOW = 4  # frames; deeper than the B-frame runs encoders write (FFmpeg's default is 2-3)
 _NUMBER = re.compile(r"\d+")
 _AV_HINT = "pip install av (PyAV) to read video files, or convert the video to a folder of frames"
@@ -281,20 +282,30 @@ class VideoFile(VideoSource):
             # order): a small window hands out its timestamps sorted, while the pixels keep the decoder's order.
             origin: list[float] = []
             window: deque[np.ndarray] = deque()
-            stamps: list[int] = []  # heap of the window's timestamp indices
+            stamps: list[tuple[int, float]] = []  # heap of the window's (timestamp index, seconds)
             last = [-1]
+            # Variable frame rate: timestamps jitter around the nominal grid, so a frame may round one slot late.
+            # A step shorter than _LOST_STEP nominal intervals is the next frame, not a lost one (a CFR stream that
+            # loses a frame steps 2 intervals); `jitter` records that such a step was seen.
+            last_seconds: list[float | None] = [None]
+            jitter = [False]
 
-            def stamp(frame: Any) -> int:
+            def stamp(frame: Any) -> tuple[int, float]:
                 if frame.pts is None or fps is None or frame.time_base is None:
-                    return max(stamps, default=last[0]) + 1
+                    return max((i for i, _ in stamps), default=last[0]) + 1, float("nan")
                 seconds = float(frame.pts * frame.time_base)
                 if not origin:
                     origin.append(seconds)
-                return int(round((seconds - origin[0]) * fps))
+                return int(round((seconds - origin[0]) * fps)), seconds
 
             def release() -> tuple[int, np.ndarray]:
-                index = max(heapq.heappop(stamps), last[0] + 1)  # a repeated timestamp takes the next number
+                index, seconds = heapq.heappop(stamps)
+                previous = last_seconds[0]
+                if index > last[0] + 1 and previous is not None and (seconds - previous) * fps < _LOST_STEP:
+                    index, jitter[0] = last[0] + 1, True
+                index = max(index, last[0] + 1)  # a repeated timestamp takes the next number
                 last[0] = index
+                last_seconds[0] = seconds if seconds == seconds else None
                 indices.append(index)
                 return index, window.popleft()
 
@@ -319,6 +330,11 @@ class VideoFile(VideoSource):
             offset = int(round((origin[0] - float(stream.start_time * stream.time_base)) * fps)) \
                 if origin and fps and stream.start_time is not None and stream.time_base else 0
             expected = self._expected_frames(container, stream, fps, offset)
+            if jitter[0] and expected is not None and last_seconds[0] is not None and not stream.frames:
+                # the announced end on the nominal grid, against the last frame's own grid slot (not its number,
+                # which jitter shifted); one slot of slack for the last frame's own, variable, duration
+                missing_end = expected - 1 - int(round((last_seconds[0] - origin[0]) * fps))
+                expected = last[0] + 1 + (missing_end if missing_end > 1 else 0)
         self._decoded_frames = len(indices)
         self.damage = _damage_report(self.path.name, indices, expected, decode_errors, note)
 
