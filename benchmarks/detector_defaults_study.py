@@ -108,6 +108,9 @@ def main() -> int:
     parser.add_argument("--block", default="classical")
     parser.add_argument("--methods", default=",".join([*CANDIDATES, *REFERENCES]))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--tables", help="comma-separated table names (default: every table of the block, in order); "
+                        "a second process on other tables shares the CSV")
+    parser.add_argument("--reverse", action="store_true", help="visit the tables from the last (for a second process)")
     parser.add_argument("--report-only", action="store_true", help="write the report from the rows already in OUT.csv")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -121,10 +124,15 @@ def main() -> int:
         with open(csv_path) as f:
             done = {(r["table"], int(r["seed"]), r["method"]) for r in csv.DictReader(f)}
     tic = time.perf_counter()
-    tables = [t for t in find_tables(args.data_root) if t.block == args.block]
+    tables = [t for t in find_tables(args.data_root) if t.block == args.block
+              and (not args.tables or t.name in args.tables.split(","))]
+    tables = tables[::-1] if args.reverse else tables
     for table in [] if args.report_only else tables:
         X, y = load_table(table)
         for seed in seeds:
+            if csv_path.is_file():  # another process may share the CSV: re-read what is done
+                with open(csv_path) as f:
+                    done |= {(r["table"], int(r["seed"]), r["method"]) for r in csv.DictReader(f)}
             todo = [m for m in methods if (table.name, seed, m) not in done]
             if not todo:
                 continue
