@@ -75,8 +75,8 @@ def cmd_score_video(args: argparse.Namespace) -> int:
     # a wrong checkpoint or video path fails in one line before torch and PyAV load (that once took 5-13 s)
     check_checkpoint_file(resolve_checkpoint(args.checkpoint))
     if args.video != "-" and "://" not in args.video and not Path(args.video).exists():
-        raise DataError(f"{args.video} does not exist; pass a video file, a folder of frames, '-' for standard input "
-                        "or a URL")
+        raise DataError(f"{args.video}: no such video file or frame folder; pass a video file, a folder of frames, "
+                        "'-' for standard input or a URL")
     from ..data.stream import is_stream
 
     from .checks import check_output_dir, check_output_file
