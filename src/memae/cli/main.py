@@ -145,20 +145,29 @@ def _is_video_config(config) -> bool:
 
 def _train_video(args: argparse.Namespace, config_ref) -> int:
     """``memae train`` with a video config (a preset name or file): one video model in an ordinary run folder."""
-    from ..config import new_run_dir
-    from ..experiments.video_run import load_video_train_config, run_video_training
+    from ..config import load_config, new_run_dir
+    from ..errors import ConfigError
+    from ..experiments.video import check_video_config
+    from ..experiments.video_run import run_video_training
     from .checks import check_output_dir
 
     not_video = [f"--{a.replace('_', '-')}" for a in ("normal_class", "label_column", "anomaly_label")
                  if getattr(args, a, None) is not None]
     if not_video:
         raise MemAEError(f"{', '.join(not_video)} are for images and tables, not for a video config")
-    config, output_dir = load_video_train_config(config_ref, _overrides(args))
+    config = load_config(config_ref, _overrides(args))  # a preset's name (video_cpu, cpu, ...) or a YAML file
+    if config.model.architecture != "video":
+        raise ConfigError(f"a video config trains the video network, not {config.model.architecture!r}; "
+                          "drop --architecture")
+    check_video_config(config)
+    if config.data.root is not None and not Path(config.data.root).is_absolute():
+        # stored resolved: evaluate and --resume from another folder must find the same videos
+        config.data.root = str(Path(config.data.root).resolve())
     if args.resume:
         run_dir = Path(args.resume)
     else:
-        check_output_dir(output_dir, "--out")
-        run_dir = new_run_dir(output_dir, config.name)
+        check_output_dir(config.output_dir, "--out")
+        run_dir = new_run_dir(config.output_dir, config.name)
     args.run_dir = str(run_dir)  # the interrupt message names it
     try:
         metrics = run_video_training(config, run_dir, resume=bool(args.resume))

@@ -41,18 +41,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import yaml
 from torch.utils.data import Dataset, Subset
 
-from ..config import (
-    DataSection,
-    ExperimentConfig,
-    apply_overrides,
-    config_from_dict,
-    load_config,
-    new_run_dir,
-    upgrade_config_dict,
-)
+from ..config import VIDEO_PRESETS, DataSection, ExperimentConfig, load_config, new_run_dir, save_config
 from ..data.benchmarks import load_benchmark
 from ..data.splits import video_tail_split
 from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
@@ -73,13 +64,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "VideoData", "Unit", "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config",
-    "video_config_from_dict", "check_video_config", "video_model_options", "build_video_data",
+    "VideoData", "Unit", "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "check_video_config",
+    "video_model_options", "build_video_data",
     "build_video_model", "read_test_videos", "score_test_videos", "unit_error", "run_unit", "main",
 ]
 
-CONFIG_DIR = Path(__file__).with_name("configs")
-PRESETS = {"paper": CONFIG_DIR / "video_paper.yaml", "cpu": CONFIG_DIR / "video_cpu.yaml"}
+PRESETS = VIDEO_PRESETS  # reproduce --preset NAME: paper, cpu (the files configs/video_NAME.yaml)
 METHODS = {
     "table2": ("ae", "memae-nonspar", "memae"),
     "table4": ("ae", "ae-l1", "memae-noshrink", "memae-noentropy", "memae"),
@@ -127,26 +117,6 @@ def check_video_config(config: ExperimentConfig) -> ExperimentConfig:
             raise ConfigError(f"model.options.{key} is set by the video data (data.clip_len, data.frame_size; grey "
                               f"frames); remove it")
     return config
-
-
-def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load a preset (``"paper"``, ``"cpu"``) or a YAML file, apply ``section.key=value`` overrides, check every key.
-
-    Raises
-    ------
-    ConfigError
-        Unknown preset or key, a value of the wrong type, or an out-of-range value.
-    """
-    path = PRESETS.get(str(preset)) or Path(preset)
-    if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
-        raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
-    return check_video_config(load_config(path, overrides))
-
-
-def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> ExperimentConfig:
-    """A checked config from a mapping (a checkpoint's ``config``, in either layout), after ``section.key=value``
-    overrides."""
-    return check_video_config(config_from_dict(apply_overrides(upgrade_config_dict(values), overrides or [])))
 
 
 def video_model_options(config: ExperimentConfig) -> dict[str, Any]:
@@ -440,7 +410,7 @@ def _reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = _comparable(load_video_config(source / "config.yaml"))  # an older run's layout is translated
+    theirs = _comparable(check_video_config(load_config(source / "config.yaml")))  # an older layout is translated
     ours = _comparable(config)
     differ = sorted(key for key, value in ours.items() if theirs.get(key) != value and key not in NOT_RESULT_KEYS)
     if differ:
@@ -505,7 +475,9 @@ def _resolve(args: ReproduceOptions) -> tuple[ExperimentConfig, list[str]]:
         if value is not None:
             items.append(f"{key}={json.dumps(value)}")
     items += list(getattr(args, "overrides", None) or [])
-    config = load_video_config(preset, items)
+    if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
+        raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
+    config = check_video_config(load_config(PRESETS.get(str(preset), preset), items))
     config.reproduce.preset = str(preset)
     return config, items
 
@@ -540,7 +512,7 @@ def main(args: ReproduceOptions) -> int:
         if not isinstance(store.extra.get("units"), list):
             raise ConfigError(f"cannot resume: {run_dir / 'run.json'} lists no units of a {experiment} run; pass the "
                               f"run folder of 'memae reproduce {experiment}'")
-        config = load_video_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or []))
+        config = check_video_config(load_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or [])))
         units = [Unit(**u) for u in store.extra["units"]]
         command = store.command or command_line(args)
         log = store.log
@@ -555,7 +527,7 @@ def main(args: ReproduceOptions) -> int:
                               f"{config.data.dataset} videos)")
         config.name = f"{experiment}-{config.data.dataset}-{config.reproduce.preset}" + ("-quick" if getattr(args, "quick", False) else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
-        write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+        save_config(config, run_dir / "config.yaml")
         store = RunStore.create(run_dir, args, units=[asdict(u) for u in units])
         command = store.command
         log = store.log
