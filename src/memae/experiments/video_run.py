@@ -2,7 +2,7 @@
 
 ``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config cpu``) trains the config's
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
-``memae reproduce table2`` (:func:`memae.experiments.video.build_video_data` and
+``memae reproduce table2`` (:func:`memae.data.video_experiment.build_video_data` and
 :func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
@@ -36,7 +36,8 @@ from ..config import (
     upgrade_config_dict,
 )
 from ..data.benchmarks import VIDEO_DATASETS
-from ..errors import ConfigError, DataError
+from ..data.video_experiment import build_video_data, read_test_videos
+from ..errors import DataError
 from ..io import write_json
 from ..scoring.metrics import PixelLocalisation
 from ..scoring.video import evaluate_frames
@@ -44,7 +45,7 @@ from ..training import resolve_device
 from ..training.checkpoint import load_model
 from .progress import RunLogger
 from .provenance import git_commit, machine_info
-from .video import Unit, build_video_data, check_video_config, read_test_videos, run_unit, score_test_videos, unit_error
+from .video import Unit, check_video_config, run_unit, score_test_videos, unit_error
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool 
     log = log or RunLogger(run_dir / "log.txt")
     save_config(config, run_dir / "config.yaml")
     held: list[str] = []  # the data is read first, so that bad footage is the only line printed
-    data = build_video_data(config, held.append)
+    data = build_video_data(config.data, progress=config.train.progress, log=held.append)
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
         f"(preset {config.reproduce.preset}; commit {git_commit()})")
     for line in held:
@@ -150,7 +151,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     config.validate()
     device = resolve_device(config.train.device)
     model = load_model(checkpoint, device, state=state)
-    data = read_test_videos(config)
+    data = read_test_videos(config.data, progress=config.train.progress)
     error = unit_error(config, config.model.variant)
     localisation = _pixel_localisation(data) if pixel else None
     on_frame_for = None
