@@ -30,7 +30,7 @@ from memae.experiments.video import (
     build_video_model,
     check_video_config,
 )
-from memae.experiments.video_run import is_video_checkpoint, is_video_config
+from memae.experiments.video_run import is_video_checkpoint, is_video_experiment
 from memae.models import build_model, check_model_section
 from memae.models.registry import OVERRIDES
 
@@ -106,10 +106,10 @@ def test_old_video_checkpoints_are_recognised_and_evaluated_with_their_settings(
     values.pop("unit")
     config = check_video_config(config_from_dict(values, ["data.root=/elsewhere"]))
     assert config.data.root == "/elsewhere" and config.model.options.width == 0.25 and config.score.error == "mae"
-    assert is_video_config(OLD_VIDEO)
+    assert is_video_experiment(load_config(OLD_VIDEO))
     new_file = tmp_path / "config.yaml"
     save_config(config, new_file)  # what runs write now: recognised too, and read back unchanged
-    assert is_video_config(new_file) and video_config(new_file) == config
+    assert is_video_experiment(load_config(new_file)) and video_config(new_file) == config
     assert not is_video_checkpoint({"model_config": {}, "config": yaml.safe_load(OLD_IMAGE.read_text())})
 
 

@@ -46,7 +46,7 @@ from ..config import VIDEO_PRESETS, ExperimentConfig, load_config, new_run_dir, 
 from ..data.video import ArrayVideo
 from ..data.video_experiment import VideoData, build_video_data
 from ..errors import ConfigError, UnknownNameError
-from ..io import write_json, write_text
+from ..io import write_csv, write_json, write_text
 from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
@@ -54,7 +54,7 @@ from ..scoring.video import evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, FrameCallback, score_video
 from ..training import TrainConfig, drawing_from, load_checkpoint, resolve_device, seeded_generator, train
 from .progress import RunStore, command_line
-from .runner import git_commit, machine_info, write_csv
+from .provenance import git_commit, machine_info
 
 if TYPE_CHECKING:
     from . import ReproduceOptions

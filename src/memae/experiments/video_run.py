@@ -1,6 +1,9 @@
-"""``memae train`` and ``memae evaluate`` for video: one video model in an ordinary run folder.
+"""Video, one data kind of the training pipeline: one video model in an ordinary run folder.
 
-``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config cpu``) trains the config's
+:func:`memae.experiments.runner.run_training` and :func:`~memae.experiments.runner.evaluate_checkpoint` (what
+``memae train`` and ``memae evaluate`` call for every kind of data) come here for a video config or checkpoint
+(:func:`is_video_experiment`, :func:`is_video_checkpoint`).
+``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config video_cpu``) trains the config's
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
 ``memae reproduce table2`` (:func:`memae.data.video_experiment.build_video_data` and
 :func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
@@ -26,15 +29,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import (
-    ExperimentConfig,
-    config_from_dict,
-    new_run_dir,
-    preset_path,
-    read_yaml,
-    save_config,
-    upgrade_config_dict,
-)
+from ..config import ExperimentConfig, config_from_dict, new_run_dir, save_config, upgrade_config_dict
 from ..data.benchmarks import VIDEO_DATASETS
 from ..data.video_experiment import build_video_data, read_test_videos
 from ..errors import DataError
@@ -49,20 +44,16 @@ from .video import Unit, check_video_config, run_unit, score_test_videos, unit_e
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["is_video_config", "run_video_training", "is_video_checkpoint", "evaluate_video_checkpoint", "PIXEL_KEYS"]
+__all__ = ["is_video_experiment", "run_video_training", "is_video_checkpoint", "evaluate_video_checkpoint",
+           "PIXEL_KEYS"]
 _RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
 #: the pixel-level figures evaluate copies to the top of metrics.json (all of them are under its "pixel" key)
 PIXEL_KEYS = ("pixel_auc", "mean_video_pixel_auc", "ucsd_pixel_auc", "ucsd_pixel_eer")
 
 
-def is_video_config(config: str | os.PathLike[str]) -> bool:
-    """Whether ``--config`` names a video experiment config: a video preset name (``cpu``, ``video_cpu``, ...) or a
-    YAML file whose ``model.architecture`` is ``video`` or whose ``data.dataset`` is a video benchmark (older
-    files: a top-level ``preset`` key)."""
-    path = Path(config)
-    if not path.is_file():
-        return preset_path(config) is not None
-    return _is_video_dict(read_yaml(path))
+def is_video_experiment(config: ExperimentConfig) -> bool:
+    """Whether a loaded config is a video experiment's: ``model.architecture`` ``video`` or a video dataset."""
+    return _is_video_dict(config.to_dict())
 
 
 def _is_video_dict(values: dict[str, Any]) -> bool:
