@@ -35,7 +35,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run from a checkout without installing
 
 from memae.config import load_config  # noqa: E402
-from memae.experiments.video import build_video_model, check_video_config, video_model_options  # noqa: E402
+from memae.experiments.video_unit import build_video_model, check_video_config, video_model_options  # noqa: E402
 from memae.experiments.runner import machine_info  # noqa: E402
 
 

@@ -23,13 +23,8 @@ from memae.config import (
 )
 from memae.errors import ConfigError, UnknownNameError
 from memae.experiments.progress import RunStore
-from memae.experiments.video import (
-    Unit,
-    _comparable,
-    _reuse_units,
-    build_video_model,
-    check_video_config,
-)
+from memae.experiments.video import _comparable, _reuse_units
+from memae.experiments.video_unit import Unit, build_video_model, check_video_config
 from memae.experiments.video_run import is_video_checkpoint, is_video_experiment
 from memae.models import build_model, check_model_section
 from memae.models.registry import OVERRIDES

@@ -17,7 +17,7 @@ from memae.data.benchmarks import load_benchmark
 from memae.data.video import write_video
 from memae.errors import DataError
 from memae.config import load_config
-from memae.experiments.video import check_video_config
+from memae.experiments.video_unit import check_video_config
 from memae.models import build_model
 from memae.scoring.metrics import PixelLocalisation, coverage_scores, pixel_roc_auc
 from memae.scoring.video import heatmap

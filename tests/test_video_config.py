@@ -3,7 +3,8 @@
 import yaml
 
 from memae.config import load_config
-from memae.experiments.video import _comparable, build_video_model, check_video_config
+from memae.experiments.video import _comparable
+from memae.experiments.video_unit import build_video_model, check_video_config
 from memae.memory import DEFAULT_TEMPERATURE
 
 

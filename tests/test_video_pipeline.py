@@ -20,7 +20,7 @@ from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
 from memae.config import ExperimentConfig, load_config
 from memae.experiments.progress import RunStore
 from memae.data.splits import video_tail_split
-from memae.experiments.video import build_video_model, check_video_config
+from memae.experiments.video_unit import build_video_model, check_video_config
 from memae.models import build_model
 from memae.scoring.video import frame_scores_from_clips
 from memae.scoring.video_stream import score_video

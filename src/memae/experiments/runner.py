@@ -37,7 +37,7 @@ from ..training.distributed import DistInfo
 from ..training.checkpoint import PREPROCESSOR_KEY, load_model, update_checkpoint
 
 from .provenance import git_commit, machine_info, provenance  # re-exported: experiments and benchmarks import them from here
-from .video import check_video_config
+from .video_unit import check_video_config
 from .video_run import (
     PIXEL_KEYS,
     evaluate_video_checkpoint,

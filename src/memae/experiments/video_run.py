@@ -6,7 +6,7 @@
 ``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config video_cpu``) trains the config's
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
 ``memae reproduce table2`` (:func:`memae.data.video_experiment.build_video_data` and
-:func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
+:func:`~memae.experiments.video_unit.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
@@ -40,7 +40,7 @@ from ..training import resolve_device
 from ..training.checkpoint import load_model
 from .progress import RunLogger
 from .provenance import git_commit, machine_info
-from .video import Unit, check_video_config, run_unit, score_test_videos, unit_error
+from .video_unit import Unit, check_video_config, run_unit, score_test_videos, unit_error
 
 logger = logging.getLogger(__name__)
 
