@@ -3,7 +3,7 @@
 ``memae train`` calls :func:`check_training_config` and :func:`run_training`, and ``memae evaluate`` calls
 :func:`evaluate_checkpoint`, for every kind of data: images and tables here, video (a config with
 ``model.architecture: video`` or a video dataset) through :mod:`memae.experiments.video_run`, which runs one unit of
-the video experiments (:mod:`memae.experiments.video`).  The demo, Table 1's autoencoder rows and Table 3 are thin
+the video experiments (:mod:`memae.experiments.video_unit`).  The demo, Table 1's autoencoder rows and Table 3 are thin
 loops over configs that call :func:`fit_and_score` (their baseline rows fit :mod:`memae.baselines` detectors).  None
 has its own training loop: all train through :func:`memae.training.train`.
 """
