@@ -34,7 +34,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run from a checkout without installing
 
-from memae.experiments.video import build_video_model, load_video_config, video_model_options  # noqa: E402
+from memae.config import load_config  # noqa: E402
+from memae.experiments.video_unit import build_video_model, check_video_config, video_model_options  # noqa: E402
 from memae.experiments.runner import machine_info  # noqa: E402
 
 
@@ -71,7 +72,7 @@ def bench_preset(preset: str, args: argparse.Namespace, device: torch.device) ->
         overrides.append(f"model.options.width={args.width}")
     if args.num_slots:
         overrides.append(f"model.options.num_slots={args.num_slots}")
-    config = load_video_config(preset, overrides)
+    config = check_video_config(load_config(preset, overrides))
     options = video_model_options(config)
     h, w = config.data.frame_size
     L = config.data.clip_len

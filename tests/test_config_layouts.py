@@ -23,15 +23,9 @@ from memae.config import (
 )
 from memae.errors import ConfigError, UnknownNameError
 from memae.experiments.progress import RunStore
-from memae.experiments.video import (
-    Unit,
-    _comparable,
-    _reuse_units,
-    build_video_model,
-    load_video_config,
-    video_config_from_dict,
-)
-from memae.experiments.video_run import is_video_checkpoint, is_video_config
+from memae.experiments.video import _comparable, _reuse_units
+from memae.experiments.video_unit import Unit, build_video_model, check_video_config
+from memae.experiments.video_run import is_video_checkpoint, is_video_experiment
 from memae.models import build_model, check_model_section
 from memae.models.registry import OVERRIDES
 
@@ -41,6 +35,11 @@ OLD_IMAGE = FIXTURES / "old_image_config.yaml"
 # The overrides that made the old video fixture from the cpu preset, in today's key names.
 SAME_AS_OLD_VIDEO = ["data.frame_size=[32, 32]", "data.max_train_videos=2", "model.options.width=0.25",
                      "reproduce.fig7_num_slots=[100, 1000]", "data.root=/data/ped2"]
+
+
+def video_config(ref, overrides=None):
+    """A video config as ``memae train --config`` and ``memae reproduce`` read it: the one loader, then the video check."""
+    return check_video_config(load_config(ref, overrides))
 
 
 def _old_video() -> dict:
@@ -64,24 +63,24 @@ def test_old_video_layout_is_translated_value_for_value():
 
 
 def test_old_video_run_folder_loads_like_the_preset_it_came_from():
-    old = load_video_config(OLD_VIDEO)  # what `reproduce --resume RUN` and `--reuse RUN` read
-    new = load_video_config("cpu", SAME_AS_OLD_VIDEO)
+    old = video_config(OLD_VIDEO)  # what `reproduce --resume RUN` and `--reuse RUN` read
+    new = video_config("cpu", SAME_AS_OLD_VIDEO)
     assert old.model.architecture == "video" and old.reproduce.preset == "cpu"
     assert old.reproduce.fig7_num_slots == [100, 1000]
     assert old.data == new.data and old.train == new.train and old.score == new.score
     assert old.model.options == new.model.options
     assert build_video_model(old, "memae").config == build_video_model(new, "memae").config
     # resume overrides use today's keys
-    assert load_video_config(OLD_VIDEO, ["train.progress=false"]).train.progress is False
+    assert video_config(OLD_VIDEO, ["train.progress=false"]).train.progress is False
 
 
 def test_reuse_sees_an_old_run_with_the_same_settings_as_the_same(tmp_path):
-    old, new = load_video_config(OLD_VIDEO), load_video_config("cpu", SAME_AS_OLD_VIDEO)
+    old, new = video_config(OLD_VIDEO), video_config("cpu", SAME_AS_OLD_VIDEO)
     assert _comparable(old) == _comparable(new)
     # an option left to its default compares equal to the default stated
-    unstated = load_video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.entropy_weight=null"])
+    unstated = video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.entropy_weight=null"])
     assert unstated.model.options.entropy_weight is None and _comparable(unstated) == _comparable(old)
-    changed = load_video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.width=0.5"])
+    changed = video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.width=0.5"])
     assert _comparable(changed)["model.options.width"] != _comparable(old)["model.options.width"]
 
     source, run_dir = tmp_path / "old-run", tmp_path / "new-run"
@@ -100,12 +99,12 @@ def test_old_video_checkpoints_are_recognised_and_evaluated_with_their_settings(
     state = {"model_config": {"architecture": "video"}, "config": values}
     assert is_video_checkpoint(state)
     values.pop("unit")
-    config = video_config_from_dict(values, ["data.root=/elsewhere"])
+    config = check_video_config(config_from_dict(values, ["data.root=/elsewhere"]))
     assert config.data.root == "/elsewhere" and config.model.options.width == 0.25 and config.score.error == "mae"
-    assert is_video_config(OLD_VIDEO)
+    assert is_video_experiment(load_config(OLD_VIDEO))
     new_file = tmp_path / "config.yaml"
     save_config(config, new_file)  # what runs write now: recognised too, and read back unchanged
-    assert is_video_config(new_file) and load_video_config(new_file) == config
+    assert is_video_experiment(load_config(new_file)) and video_config(new_file) == config
     assert not is_video_checkpoint({"model_config": {}, "config": yaml.safe_load(OLD_IMAGE.read_text())})
 
 
@@ -166,18 +165,18 @@ def test_bad_option_values_fail_when_the_model_section_is_checked(override, mess
 
 def test_bad_names_fail_for_video_configs_at_load():
     with pytest.raises(UnknownNameError, match="model.variant must be one of"):
-        load_video_config("cpu", ["model.variant=memae-big"])
+        video_config("cpu", ["model.variant=memae-big"])
     with pytest.raises(ConfigError, match="model.options.activation"):
-        load_video_config("cpu", ["model.options.activation=swish"])
+        video_config("cpu", ["model.options.activation=swish"])
     with pytest.raises(ConfigError, match="model.architecture must be video"):
-        load_video_config("cpu", ["model.architecture=mnist"])
+        video_config("cpu", ["model.architecture=mnist"])
     with pytest.raises(ConfigError, match="set by the video data"):
-        load_video_config("cpu", ["model.options.input_size=[8, 32, 32]"])
+        video_config("cpu", ["model.options.input_size=[8, 32, 32]"])
 
 
 def test_one_schema_and_the_video_presets_state_the_video_values():
     defaults = ExperimentConfig()
-    cpu = load_video_config("cpu")
+    cpu = video_config("cpu")
     assert type(cpu) is ExperimentConfig
     assert defaults.score.error == "mse" and cpu.score.error == "mae"  # the authors' video code
     assert defaults.score.batch_size == 256 and cpu.score.batch_size == 8

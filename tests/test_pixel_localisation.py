@@ -16,7 +16,8 @@ from memae.data import ucsd
 from memae.data.benchmarks import load_benchmark
 from memae.data.video import write_video
 from memae.errors import DataError
-from memae.experiments.video import load_video_config
+from memae.config import load_config
+from memae.experiments.video_unit import check_video_config
 from memae.models import build_model
 from memae.scoring.metrics import PixelLocalisation, coverage_scores, pixel_roc_auc
 from memae.scoring.video import heatmap
@@ -24,6 +25,11 @@ from memae.training import save_checkpoint
 
 H, W = 24, 36  # native frames and masks (Ped2's 240x360 aspect); the model sees 16x16
 LENGTHS = (30, 26)
+
+
+def video_config(ref, overrides=None):
+    """A video config as ``memae train --config`` and ``memae reproduce`` read it: the one loader, then the video check."""
+    return check_video_config(load_config(ref, overrides))
 
 
 def _masks(n: int, seed: int) -> np.ndarray:
@@ -157,7 +163,7 @@ def ped2_like(tmp_path_factory) -> tuple[Path, Path]:
     (root / "ground_truth").mkdir()
     np.save(root / "ground_truth" / "frame_labels_ped2.npy", labels[None])
     _write_npz(root / "ground_truth" / "ped2_pixel_masks.npz", masks)
-    config = load_video_config("cpu", [
+    config = video_config("cpu", [
         f"data.root={root}", "data.clip_len=8", "data.frame_size=[16, 16]", f"data.cache_dir={root / 'cache'}",
         "model.options.width=0.25", "model.options.num_slots=20", "train.progress=false", "train.device=cpu"])
     torch.manual_seed(0)

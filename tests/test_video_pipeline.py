@@ -17,10 +17,10 @@ from memae.cli.main import main as memae_main
 from memae.scoring.video_output import OverlayWriter
 from memae.data.video import ArrayVideo, ClipDataset, VideoSource, open_video, write_video
 from memae.errors import ConfigError, DataError, MemAEError, UnknownNameError
-from memae.config import ExperimentConfig
+from memae.config import ExperimentConfig, load_config
 from memae.experiments.progress import RunStore
 from memae.data.splits import video_tail_split
-from memae.experiments.video import build_video_model, load_video_config
+from memae.experiments.video_unit import build_video_model, check_video_config
 from memae.models import build_model
 from memae.scoring.video import frame_scores_from_clips
 from memae.scoring.video_stream import score_video
@@ -33,6 +33,11 @@ SIZE = 32
 # ------------------------------------------------------------------------------------------------------------------
 # A tiny synthetic benchmark: a small square drifting right is normal; a large bar sweeping fast is the anomaly.
 # ------------------------------------------------------------------------------------------------------------------
+
+
+def video_config(ref, overrides=None):
+    """A video config as ``memae train --config`` and ``memae reproduce`` read it: the one loader, then the video check."""
+    return check_video_config(load_config(ref, overrides))
 
 
 def _frames(n: int, seed: int, anomaly_from: int | None = None) -> np.ndarray:
@@ -74,7 +79,7 @@ def tiny_model(clip_len: int = 8, size: int = SIZE, variant: str = "memae", num_
 
 
 def test_presets_load_and_differ_as_documented():
-    paper, cpu = load_video_config("paper"), load_video_config("cpu")
+    paper, cpu = video_config("paper"), video_config("cpu")
     assert paper.data.frame_size == [256, 256] and paper.model.options.num_slots == 2000
     assert paper.model.architecture == "video" and paper.model.options.width == 1.0
     assert paper.train.lr == 1e-4 and paper.train.batch_size == 14 and paper.train.epochs == 100
@@ -88,15 +93,16 @@ def test_presets_load_and_differ_as_documented():
 
 def test_config_errors_name_the_key(tmp_path):
     with pytest.raises(ConfigError, match="unknown config key.*frame_sizes.*section 'data'"):
-        load_video_config("cpu", ["data.frame_sizes=[64, 64]"])
+        video_config("cpu", ["data.frame_sizes=[64, 64]"])
     with pytest.raises(ConfigError, match="score.error must be one of mse, mae, got .l1."):
-        load_video_config("cpu", ["score.error=l1"])
+        video_config("cpu", ["score.error=l1"])
     with pytest.raises(ConfigError, match="train.epochs must be an integer"):
-        load_video_config("cpu", ["train.epochs=many"])
-    with pytest.raises(UnknownNameError, match="unknown video preset 'gpu'"):
-        load_video_config("gpu")
-    assert load_video_config("paper", ["model.options.shrink_threshold=5/N"]).model.options.shrink_threshold == "5/N"
-    assert isinstance(load_video_config("cpu"), ExperimentConfig)
+        video_config("cpu", ["train.epochs=many"])
+    with pytest.raises(ConfigError, match="config file gpu does not exist"):  # neither a preset nor a file
+        video_config("gpu")
+    assert video_config("video_cpu") == video_config("cpu")  # --config takes both names
+    assert video_config("paper", ["model.options.shrink_threshold=5/N"]).model.options.shrink_threshold == "5/N"
+    assert isinstance(video_config("cpu"), ExperimentConfig)
 
 
 def test_validation_split_takes_the_end_of_each_training_video():
@@ -211,6 +217,9 @@ def test_reproduce_errors_are_one_line(bench, tmp_path, capsys):
     assert memae_main(["reproduce", "fig7", "--methods", "ae", "--data-root", str(bench), "--quick",
                        "--out", str(tmp_path)]) == 1
     assert "fig7 varies the memory size" in capsys.readouterr().err
+    assert memae_main(["reproduce", "table2", "--preset", "gpu", "--data-root", str(bench), "--quick",
+                       "--out", str(tmp_path)]) == 1
+    assert "unknown video preset 'gpu'; choose paper, cpu or a .yaml file" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------------------------

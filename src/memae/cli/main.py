@@ -77,8 +77,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data_root is not None and not Path(args.data_root).exists():
         # before torch loads: a mistyped path once took 7 s to report
         raise MemAEError(f"--data-root {args.data_root} does not exist; pass the folder or file that holds the data")
-    from ..config import load_config
-    from ..experiments.runner import run_training
+    from ..config import load_config, preset_path
+    from ..experiments.runner import check_training_config, run_training
     from ..training.distributed import ensure_process_group, resolve_device
 
     if args.resume:
@@ -91,37 +91,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         if changed or args.config:
             raise MemAEError(f"--resume continues the same model and data; drop {', '.join(changed) or '--config'} "
                              "or start a new run")
-        if _is_video_config(config_path):
-            return _train_video(args, config_path)
         config = load_config(config_path, _overrides(args))
     else:
-        if args.config and _is_video_config(args.config):
-            return _train_video(args, args.config)
-        if args.config and not Path(args.config).is_file():
+        if args.config and not Path(args.config).is_file() and preset_path(args.config) is None:
             from ..errors import ConfigError
 
             example = Path(__file__).resolve().parents[1] / "experiments" / "configs" / "demo.yaml"
             raise ConfigError(f"config file {args.config} does not exist; pass a YAML file such as {example}")
-        config = load_config(args.config, _overrides(args))
+        config = load_config(args.config, _overrides(args))  # a YAML file or a video preset's name
         if args.config is None and config.data.dataset == "table":
             from ..config import TABLE_RECIPE
 
             # the table recipe MemAEDetector uses (TrainConfig's defaults are the paper's, for its image networks);
             # the user's flags and --set come after it and win
             config = load_config(None, TABLE_RECIPE.overrides() + _overrides(args))
-        if args.anomaly_label is not None:
-            _set_anomaly_label(config, args.anomaly_label)
-    from ..models import check_model_section
     from .checks import check_output_dir
 
-    check_model_section(config.model)  # names and option values, before any data is read or a run folder made
-    if not args.resume and args.architecture is None and not _sets_architecture(args):
-        from ..data.experiment import AUTO_ARCHITECTURE
-
-        config.model.architecture = AUTO_ARCHITECTURE  # chosen from the data once it is read (not always digits)
-    if config.data.root is not None and not Path(config.data.root).is_absolute():
-        # stored resolved: evaluate and --resume from another folder must find the same data
-        config.data.root = str(Path(config.data.root).resolve())
+    # names and option values, before any data is read or a run folder made
+    check_training_config(config, choose_architecture=not args.resume and args.architecture is None
+                          and not _sets_architecture(args),
+                          image_table_flags=[f"--{a.replace('_', '-')}" for a in _IMAGE_TABLE_FLAGS
+                                             if getattr(args, a, None) is not None])
+    if not args.resume and args.anomaly_label is not None:
+        _set_anomaly_label(config, args.anomaly_label)
     if not args.resume:
         check_output_dir(config.output_dir, "--out")
     ensure_process_group(resolve_device(config.train.device, int(os.environ.get("LOCAL_RANK", "0"))))
@@ -135,56 +127,26 @@ def cmd_train(args: argparse.Namespace) -> int:
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing usable yet: leave no half-made run folder
         raise
     if _is_main_process():
-        _print_metrics(outcome.metrics)
+        if outcome.note:
+            print(outcome.note)
+        _print_metrics(outcome.summary if outcome.summary is not None else outcome.metrics)
         print(f"run folder: {run_dir}")
     return 0
 
 
-def _is_video_config(config) -> bool:
-    from ..experiments.video_run import is_video_config
-
-    return is_video_config(config)
-
-
-def _train_video(args: argparse.Namespace, config_ref) -> int:
-    """``memae train`` with a video config (a preset name or file): one video model in an ordinary run folder."""
-    from ..config import new_run_dir
-    from ..experiments.video_run import load_video_train_config, run_video_training
-    from .checks import check_output_dir
-
-    not_video = [f"--{a.replace('_', '-')}" for a in ("normal_class", "label_column", "anomaly_label")
-                 if getattr(args, a, None) is not None]
-    if not_video:
-        raise MemAEError(f"{', '.join(not_video)} are for images and tables, not for a video config")
-    config, output_dir = load_video_train_config(config_ref, _overrides(args))
-    if args.resume:
-        run_dir = Path(args.resume)
-    else:
-        check_output_dir(output_dir, "--out")
-        run_dir = new_run_dir(output_dir, config.name)
-    args.run_dir = str(run_dir)  # the interrupt message names it
-    try:
-        metrics = run_video_training(config, run_dir, resume=bool(args.resume))
-    except BaseException:
-        if not args.resume and not (run_dir / "last.pt").exists():
-            shutil.rmtree(run_dir, ignore_errors=True)  # nothing usable yet: leave no half-made run folder
-        raise
-    if metrics.get("note"):  # own footage without a labelled test folder: nothing to rank, said in words
-        print(metrics["note"])
-        _print_metrics({"best_epoch": metrics.get("best_epoch")})
-    else:
-        _print_metrics({k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
-    print(f"run folder: {run_dir}")
-    return 0
+#: the flags only images and tables read (an error with a video config)
+_IMAGE_TABLE_FLAGS = ("normal_class", "label_column", "anomaly_label")
 
 
 def _sets_architecture(args: argparse.Namespace) -> bool:
     """Whether the user chose model.architecture (in the YAML config or with --set)."""
-    from ..config import read_yaml
+    from ..config import preset_path, read_yaml, upgrade_config_dict
 
     if any(o.split("=", 1)[0].strip() == "model.architecture" for o in args.overrides):
         return True
-    values = read_yaml(args.config) if args.config else {}
+    if not args.config:
+        return False
+    values = upgrade_config_dict(read_yaml(args.config if Path(args.config).is_file() else preset_path(args.config)))
     return isinstance(values.get("model"), dict) and "architecture" in values["model"]
 
 
@@ -231,12 +193,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..io import check_checkpoint_file
 
     check_checkpoint_file(args.checkpoint)  # a wrong path or a text file fails before torch loads
-    from ..config import config_from_dict, apply_overrides, new_run_dir, save_config
-    from ..data.experiment import build_experiment_data
-    from ..io import write_csv, write_json
-    from ..scoring.metrics import detection_report
-    from ..scoring.reconstruction import reconstruction_errors
-    from ..training.checkpoint import load_checkpoint, load_model
+    from ..experiments.runner import evaluate_checkpoint
+    from ..training.checkpoint import load_checkpoint
+    from .checks import check_output_dir
 
     state = load_checkpoint(args.checkpoint)
     overrides = _overrides(args)
@@ -245,50 +204,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if refused:  # anything else would change the split or the model and mix training samples into the test set
         raise MemAEError(f"evaluate re-creates the training run's split; only --data-root, --device, --out, --name and "
                          f"score.* can change, not {', '.join(o.split('=', 1)[0] for o in refused)}")
-    from ..experiments.video_run import is_video_checkpoint
-
-    if is_video_checkpoint(state):  # pooled and per-video frame AUC on the test videos of its config
-        return _evaluate_video(args, state, overrides)
-    if args.out is None:  # the evaluate folder goes beside the run it evaluates, wherever the command runs
-        overrides.append(f"output_dir={_quote(str(Path(args.checkpoint).resolve().parent.parent))}")
-    config = config_from_dict(apply_overrides(state["config"], overrides))
-    from .checks import check_output_dir
-
-    check_output_dir(config.output_dir, "--out")
-    model = load_model(args.checkpoint, state=state)
-    data = build_experiment_data(config.data, config.train.seed)  # the stored seed: the same split as in training
-    if data.test_labels is None:
-        raise MemAEError("the configured data has no labelled test split; use 'memae score' to score unlabelled data")
-    scores = reconstruction_errors(model, data.test, error=config.score.error, batch_size=config.score.batch_size)
-    threshold = state.get("extra", {}).get("threshold")
-    metrics = detection_report(data.test_labels, scores, threshold)
-    run_dir = new_run_dir(config.output_dir, f"{config.name}-evaluate")
-    save_config(config, run_dir / "config.yaml")
-    write_json(run_dir / "metrics.json", {**metrics, "checkpoint": str(args.checkpoint), "data": data.info})
-    write_csv(run_dir / "test_scores.csv", [{"index": i, "score": float(s), "is_anomaly": int(y)}
-                                           for i, (s, y) in enumerate(zip(scores, data.test_labels))])
-    _print_metrics(metrics)
-    print(f"run folder: {run_dir}")
-    return 0
-
-
-def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str]) -> int:
-    from ..experiments.video_run import PIXEL_KEYS, evaluate_video_checkpoint
-    from .checks import check_output_dir
-
-    check_output_dir(args.out, "--out")
-    run_dir, metrics = evaluate_video_checkpoint(args.checkpoint, state, overrides, pixel=not args.no_pixel)
-    _print_metrics({k: metrics[k] for k in ("auc", "mean_video_auc", "eer", "ap")})
-    if "pixel" in metrics:  # the benchmark's pixel masks were found: where the anomalies are, next to when
-        pixel = metrics["pixel"]
-        _print_metrics({k: pixel[k] for k in PIXEL_KEYS})
-        size = "x".join(map(str, pixel["pixel_resolution"] or []))
-        print(f"pixel-level: pixel_auc over the pixels of the {pixel['pixel_frames']} anomalous frames at {size} "
-              f"(error maps smoothed and upsampled as --heatmaps); ucsd_pixel_*: a frame is found when "
-              f"{pixel['ucsd_coverage']:.0%} of its anomalous pixels are")
-    print("per-video AUC: " + ", ".join(f"{name} {'-' if auc is None or auc != auc else f'{auc:.4f}'}"
-                                       for name, auc in zip(metrics["test_videos"], metrics["video_aucs"])))
-    print(f"run folder: {run_dir}")
+    # the evaluate folder goes beside the run it evaluates (wherever the command runs) unless --out names another
+    check_output_dir(args.out if args.out is not None else Path(args.checkpoint).resolve().parent.parent, "--out")
+    outcome = evaluate_checkpoint(args.checkpoint, state, overrides, pixel=not args.no_pixel)
+    for item in outcome.report:
+        if isinstance(item, dict):
+            _print_metrics(item)
+        else:
+            print(item)
+    print(f"run folder: {outcome.run_dir}")
     return 0
 
 

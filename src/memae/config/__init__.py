@@ -13,7 +13,8 @@ by the architecture in :mod:`memae.models.registry`.
 The package is split by job, and every public name is importable from ``memae.config``:
 
 * :mod:`.schema`: the section dataclasses, the ``Literal`` names and :func:`check_choices`;
-* :mod:`.loading`: YAML files, mappings and overrides to a checked config (the coercer), and back to YAML;
+* :mod:`.loading`: YAML files (or a video preset's name), mappings and overrides to a checked config (the coercer),
+  and back to YAML (:func:`save_config`, the one writer of ``config.yaml``);
 * :mod:`.legacy`: the translation of older video configs (:func:`upgrade_config_dict`);
 * :mod:`.run_dirs`: fresh run folders.
 
@@ -36,8 +37,10 @@ from .loading import (
     apply_overrides,
     build_dataclass,
     config_from_dict,
+    VIDEO_PRESETS,
     load_config,
     parse_int_list,
+    preset_path,
     read_yaml,
     save_config,
 )
@@ -72,7 +75,7 @@ from .schema import (
 __all__ = [
     "TrainConfig", "TableRecipe", "TABLE_RECIPE", "SELECT_CRITERIA", "SCORE_ERRORS", "SCORE_MODES", "check_choices", "ModelOptions", "ModelSection",
     "DataSection", "ScoreSection", "ReproduceSection", "ExperimentConfig", "load_config", "config_from_dict",
-    "upgrade_config_dict", "apply_overrides", "save_config", "new_run_dir", "fresh_run_dir", "parse_int_list",
+    "upgrade_config_dict", "apply_overrides", "save_config", "VIDEO_PRESETS", "preset_path", "new_run_dir", "fresh_run_dir", "parse_int_list",
     # the names a setting may take (Literal types)
     "Select", "SelectData", "EpochLog", "ScoreError", "ScoreMode", "DataProtocol", "Resample", "Similarity",
     "Activation", "Padding", "OutputActivation",

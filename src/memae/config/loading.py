@@ -20,8 +20,19 @@ from ..io import write_text
 from .legacy import MOVED_KEYS, upgrade_config_dict
 from .schema import ExperimentConfig, check_choice
 
-__all__ = ["build_dataclass", "config_from_dict", "apply_overrides", "read_yaml", "load_config", "save_config",
-           "parse_int_list"]
+__all__ = ["VIDEO_PRESETS", "preset_path", "build_dataclass", "config_from_dict", "apply_overrides", "read_yaml",
+           "load_config", "save_config", "parse_int_list"]
+
+#: The shipped video presets (ordinary experiment configs beside :mod:`memae.experiments`), by the name
+#: ``memae reproduce --preset`` takes; ``--config`` also takes them as ``video_<name>``.
+VIDEO_PRESETS = {name: Path(__file__).resolve().parents[1] / "experiments" / "configs" / f"video_{name}.yaml"
+                 for name in ("paper", "cpu")}
+
+
+def preset_path(name: str | os.PathLike[str]) -> Path | None:
+    """The file of a video preset named ``paper``, ``cpu``, ``video_paper`` or ``video_cpu``; None for any other
+    name."""
+    return VIDEO_PRESETS.get(str(name).removeprefix("video_"))
 
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
@@ -103,11 +114,14 @@ def build_dataclass(cls: type, values: dict[str, Any], prefix: str) -> Any:
     return cls(**kwargs)
 
 
-def config_from_dict(values: dict[str, Any] | None) -> ExperimentConfig:
-    """Build and validate a config; every bad key or value raises :class:`ConfigError` before any work starts.
+def config_from_dict(values: dict[str, Any] | None, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Build and validate a config, after ``section.key=value`` overrides; every bad key or value raises
+    :class:`ConfigError` before any work starts.
 
-    A config in the layout of older video runs is translated first (:func:`upgrade_config_dict`)."""
-    config = build_dataclass(ExperimentConfig, upgrade_config_dict(values or {}), "")
+    A config in the layout of older video runs (a checkpoint's, a run folder's) is translated first
+    (:func:`upgrade_config_dict`), so that the overrides use the current layout."""
+    values = apply_overrides(upgrade_config_dict(values or {}), overrides or [])
+    config = build_dataclass(ExperimentConfig, upgrade_config_dict(values), "")
     config.validate()
     return config
 
@@ -150,9 +164,14 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Read a YAML config (or start from the defaults), apply overrides, validate every key."""
-    values = upgrade_config_dict(read_yaml(path)) if path is not None else {}  # overrides use the current layout
-    return config_from_dict(apply_overrides(values, overrides or []))
+    """Read a YAML config (or start from the defaults), apply overrides, validate every key.
+
+    ``path``: a YAML file, or the name of a video preset (``video_cpu``, ``cpu``, ... : :func:`preset_path`) where no
+    file of that name exists; a config in the layout of older video runs is translated (:func:`upgrade_config_dict`).
+    """
+    if path is not None and not Path(path).is_file() and preset_path(path) is not None:
+        path = preset_path(path)
+    return config_from_dict(read_yaml(path) if path is not None else {}, overrides)
 
 
 def save_config(config: ExperimentConfig, path: str | os.PathLike[str]) -> Path:

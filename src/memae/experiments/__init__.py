@@ -1,4 +1,9 @@
-"""Experiments: one thin module per paper table/figure, each a YAML config plus a loop over ``fit_and_score``.
+"""Experiments: orchestration only (the data comes from :mod:`memae.data`, the training from :mod:`memae.training`).
+
+:mod:`.runner` is the one pipeline of ``memae train`` and ``memae evaluate`` for every kind of data (video through
+:mod:`.video_run`, one unit of :mod:`.video_unit`); the paper's tables and figures are one thin module each, a YAML
+config plus a loop over ``fit_and_score`` (images, tables) or over video units (:mod:`.video`: Tables 2, 4 and
+Figure 7).
 
 ``memae reproduce NAME`` (parsed in :mod:`memae.cli.reproduce`) calls :func:`reproduce` with a typed
 :class:`ReproduceOptions`; Python code can do the same without a command line::

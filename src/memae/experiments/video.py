@@ -5,9 +5,10 @@
 clips of the normal training videos, scores every test clip, turns clip scores into frame scores and reports the
 frame-level metrics:
 
-* data: frames decoded once and cached as ``.npy`` (``data.cache_dir``, default ``~/.cache/memae/frames``);
-  16-frame grey clips in ``[-1, 1]``; the last ``val_fraction`` of every *training* video (at least one clip) is held
-  out for best-epoch selection.  Test labels are read only for the metrics and the figures.
+* data (:func:`memae.data.video_experiment.build_video_data`): frames decoded once and cached as ``.npy``
+  (``data.cache_dir``, default ``~/.cache/memae/frames``); 16-frame grey clips in ``[-1, 1]``; the last
+  ``val_fraction`` of every *training* video (at least one clip) is held out for best-epoch selection.  Test labels
+  are read only for the metrics and the figures.
 * scores: per clip the mean absolute (``mae``, the authors' code) or squared (``mse``, the paper's eq. 11) residual;
   ``center`` mode gives it to the clip's 9th frame as the authors do (15 frames per video get no score),
   ``mean`` to every frame of the clip; per-video min-max normalisation (regularity); one ROC-AUC over all scored
@@ -30,64 +31,41 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 import types
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-import yaml
-from torch.utils.data import Dataset, Subset
 
-from ..config import (
-    DataSection,
-    ExperimentConfig,
-    apply_overrides,
-    config_from_dict,
-    load_config,
-    new_run_dir,
-    upgrade_config_dict,
-)
-from ..data.benchmarks import load_benchmark
-from ..data.splits import video_tail_split
-from ..data.video import ArrayVideo, ClipDataset, VideoBenchmark, load_videos
-from ..errors import ConfigError, DataError, UnknownNameError
-from ..io import write_json, write_text
+from ..config import VIDEO_PRESETS, ExperimentConfig, load_config, new_run_dir, save_config
+from ..data.video_experiment import VideoData, build_video_data
+from ..errors import ConfigError, UnknownNameError
+from ..io import write_csv, write_text
 from ..memory import DEFAULT_TEMPERATURE
-from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
+from ..models import VARIANTS
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
-from ..scoring.video import evaluate_frames, regularity
-from ..scoring.video_stream import ERRORS, FrameCallback, score_video
-from ..training import TrainConfig, drawing_from, load_checkpoint, resolve_device, seeded_generator, train
+from ..scoring.video import regularity
+from ..training import load_checkpoint, resolve_device
 from .progress import RunStore, command_line
-from .runner import git_commit, machine_info, write_csv
+from .provenance import git_commit, machine_info
+from .video_unit import LABELS, Unit, build_video_model, check_video_config, run_unit, video_model_options
 
 if TYPE_CHECKING:
     from . import ReproduceOptions
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "VideoData", "Unit", "PRESETS", "METHODS", "LABELS", "PAPER_AUC", "QUICK", "load_video_config",
-    "video_config_from_dict", "check_video_config", "video_model_options", "build_video_data",
-    "build_video_model", "read_test_videos", "score_test_videos", "unit_error", "run_unit", "main",
-]
+__all__ = ["PRESETS", "METHODS", "PAPER_AUC", "QUICK", "main"]
 
-CONFIG_DIR = Path(__file__).with_name("configs")
-PRESETS = {"paper": CONFIG_DIR / "video_paper.yaml", "cpu": CONFIG_DIR / "video_cpu.yaml"}
+PRESETS = VIDEO_PRESETS  # reproduce --preset NAME: paper, cpu (the files configs/video_NAME.yaml)
 METHODS = {
     "table2": ("ae", "memae-nonspar", "memae"),
     "table4": ("ae", "ae-l1", "memae-noshrink", "memae-noentropy", "memae"),
     "fig7": ("memae",),
-}
-LABELS = {
-    "ae": "AE", "ae-l1": "AE-l1", "memae-nonspar": "MemAE-nonSpar", "memae-noshrink": "MemAE w/o shrinkage",
-    "memae-noentropy": "MemAE w/o entropy loss", "memae": "MemAE",
 }
 # Frame-level ROC-AUC in the paper (Table 2: Ped2 / Avenue / ShanghaiTech; Table 4: Ped2 ablation).
 PAPER_AUC: dict[str, dict[str, dict[str, float]]] = {
@@ -112,322 +90,8 @@ QUICK: dict[str, Any] = {
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Config
-# ----------------------------------------------------------------------------------------------------------------
-
-
-def check_video_config(config: ExperimentConfig) -> ExperimentConfig:
-    """Check what only the video experiments require of a config (the rest was checked when it was built)."""
-    if config.model.architecture != "video":
-        raise ConfigError(f"a video experiment trains the video network: model.architecture must be video, "
-                          f"not {config.model.architecture!r}")
-    check_model_section(config.model)
-    for key in ("input_size", "in_channels"):  # the clips decide them: data.clip_len x data.frame_size, grey
-        if getattr(config.model.options, key) is not None:
-            raise ConfigError(f"model.options.{key} is set by the video data (data.clip_len, data.frame_size; grey "
-                              f"frames); remove it")
-    return config
-
-
-def load_video_config(preset: str | os.PathLike[str] = "paper", overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load a preset (``"paper"``, ``"cpu"``) or a YAML file, apply ``section.key=value`` overrides, check every key.
-
-    Raises
-    ------
-    ConfigError
-        Unknown preset or key, a value of the wrong type, or an out-of-range value.
-    """
-    path = PRESETS.get(str(preset)) or Path(preset)
-    if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
-        raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
-    return check_video_config(load_config(path, overrides))
-
-
-def video_config_from_dict(values: dict[str, Any], overrides: list[str] | None = None) -> ExperimentConfig:
-    """A checked config from a mapping (a checkpoint's ``config``, in either layout), after ``section.key=value``
-    overrides."""
-    return check_video_config(config_from_dict(apply_overrides(upgrade_config_dict(values), overrides or [])))
-
-
-def video_model_options(config: ExperimentConfig) -> dict[str, Any]:
-    """The model options a video run uses: the config's, and the architecture's defaults for those it leaves
-    unset (what results.md reports and ``--reuse`` compares)."""
-    return {**option_defaults("video"), **config.model.options.given()}
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Data
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class VideoData:
-    """Clips for training/validation and the cached, resized test videos with their frame labels."""
-
-    benchmark: VideoBenchmark
-    train: Dataset
-    val: Dataset | None
-    test_videos: list[np.ndarray]  # uint8 (T_i, h, w), usually read-only memory maps of the cache
-    test_names: list[str]
-    test_labels: list[np.ndarray]  # bool (T_i,)
-    info: dict[str, Any]
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "memae" / "frames"
-
-
-def _test_part(bench: VideoBenchmark, d: DataSection) -> tuple[list[Any], list[np.ndarray]]:
-    """The test videos a config uses (``data.max_test_videos``) and their frame labels."""
-    sources = bench.test[: d.max_test_videos or None]
-    return sources, bench.test_labels[: len(sources)]
-
-
-def _size_and_cache(d: DataSection) -> tuple[tuple[int, int], Path]:
-    size = (int(d.frame_size[0]), int(d.frame_size[1]))
-    return size, (Path(d.cache_dir).expanduser() if d.cache_dir else default_cache_dir())
-
-
-def read_test_videos(config: ExperimentConfig, log: Callable[[str], None] | None = None) -> VideoData:
-    """Only the test part of :func:`build_video_data` (the same videos, frames and labels): what ``memae evaluate``
-    reads to score a trained video model.  ``train`` is an empty list and ``val`` None.  ``log``: where progress
-    lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this module's logger."""
-    log = log or logger.info
-    d = config.data
-    if not d.root:
-        raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
-    bench = load_benchmark(d.dataset, d.root, d.labels, fps=d.fps, min_frames=d.clip_len)
-    test_sources, test_labels = _test_part(bench, d)
-    if not test_sources:
-        raise DataError(f"{d.root}: no test videos to evaluate; put held-out footage in {Path(d.root) / 'test'} with "
-                        "a labels.csv of its anomalous spans (video,start_frame,end_frame)")
-    size, cache = _size_and_cache(d)
-    log(f"decoding {len(test_sources)} test videos at {size[0]}x{size[1]} (cache {cache})")
-    test_videos = load_videos(test_sources, size, cache, d.resample, progress=config.train.progress)
-    for i, video in enumerate(test_videos):
-        bench.check_num_frames(i, video.shape[0])
-    info = {**bench.summary(), "test_videos_used": len(test_sources),
-            "test_frames_used": int(sum(len(y) for y in test_labels)),
-            "test_anomalous_used": int(sum(int(y.sum()) for y in test_labels)),
-            "frame_size": list(size), "cache_dir": str(cache)}
-    return VideoData(bench, [], None, list(test_videos), [s.name for s in test_sources],  # type: ignore[arg-type]
-                     [np.asarray(y, dtype=bool) for y in test_labels], info)
-
-
-def build_video_data(config: ExperimentConfig, log: Callable[[str], None] | None = None) -> VideoData:
-    """Read the benchmark, decode (or load from the cache) and resize its frames, form the clip datasets.
-
-    ``log``: where progress lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this
-    module's logger."""
-    log = log or logger.info
-    d = config.data
-    if not d.root:
-        raise ConfigError(f"no data root for {d.dataset}: pass --data-root DIR (the folder holding the {d.dataset} videos)")
-    bench = load_benchmark(d.dataset, d.root, d.labels, fps=d.fps, min_frames=d.clip_len)
-    train_sources = bench.train[: d.max_train_videos or None]
-    test_sources, test_labels = _test_part(bench, d)
-    size, cache = _size_and_cache(d)
-    log(f"decoding {len(train_sources)} training and {len(test_sources)} test videos at {size[0]}x{size[1]} "
-        f"(cache {cache})")
-    train_videos = load_videos(train_sources, size, cache, d.resample, progress=config.train.progress)
-    test_videos = load_videos(test_sources, size, cache, d.resample, progress=config.train.progress)
-    for i, video in enumerate(test_videos):
-        bench.check_num_frames(i, video.shape[0])
-
-    parts, val_parts, train_names, val_names = [], [], [], []
-    for src, video in zip(train_sources, train_videos):
-        if video.shape[0] < d.clip_len:
-            log(f"skipping training video {src.name}: {video.shape[0]} frames, shorter than a clip of {d.clip_len}")
-            continue
-        train_frames, val_frames = video_tail_split(video.shape[0], d.clip_len, d.val_fraction)
-        parts.append(video[train_frames])
-        train_names.append(src.name)
-        if val_frames is not None:
-            val_parts.append(video[val_frames])
-            val_names.append(src.name)
-    if not parts:
-        raise DataError(f"{d.root}: no training video has {d.clip_len} frames; check the dataset or data.clip_len")
-    train_set: Dataset = ClipDataset(parts, d.clip_len, d.train_stride, train_names)
-    n_all = len(train_set)
-    if d.max_train_clips and n_all > d.max_train_clips:
-        keep = np.unique(np.linspace(0, n_all - 1, d.max_train_clips).round().astype(np.int64))
-        train_set = Subset(train_set, keep.tolist())
-    val_set = ClipDataset(val_parts, d.clip_len, d.val_stride, val_names) if val_parts else None
-    info = {
-        **bench.summary(),
-        "train_videos_used": len(parts), "test_videos_used": len(test_sources),
-        "train_clips": len(train_set), "train_clips_before_subsampling": n_all,
-        "val_clips": len(val_set) if val_set is not None else 0,
-        "test_frames_used": int(sum(len(y) for y in test_labels)),
-        "test_anomalous_used": int(sum(int(y.sum()) for y in test_labels)),
-        "frame_size": list(size), "cache_dir": str(cache),
-    }
-    log(f"{info['train_clips']} training clips ({n_all} before sub-sampling), {info['val_clips']} validation clips, "
-        f"{info['test_frames_used']} test frames ({info['test_anomalous_used']} anomalous, labels {bench.label_source})")
-    if val_set is None:
-        log(f"warning: no validation clips (every training video is shorter than two clips of {d.clip_len} frames, or "
-            "data.val_fraction is 0): the last epoch is kept and score-video has no calibrated alarm threshold")
-    return VideoData(bench, train_set, val_set, list(test_videos), [s.name for s in test_sources],
-                     [np.asarray(y, dtype=bool) for y in test_labels], info)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Units of work: one (method, memory size, seed) each
-# ----------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Unit:
-    method: str  # a model variant
-    seed: int
-    num_slots: int | None = None  # None: the config's
-
-    @property
-    def key(self) -> str:
-        slots = f"-N{self.num_slots}" if self.num_slots is not None else ""
-        return f"{self.method}{slots}-seed{self.seed}"
-
-    @property
-    def label(self) -> str:
-        return LABELS.get(self.method, self.method) + (f" (N={self.num_slots})" if self.num_slots is not None else "")
-
-
-def build_video_model(config: ExperimentConfig, variant: str, num_slots: int | None = None) -> MemAE:
-    """The paper's video network in ``variant`` with the config's frame size, width and memory options
-    (``num_slots``: Figure 7's memory size instead of the config's)."""
-    d = config.data
-    options = config.model.options.given()
-    options["input_size"] = (d.clip_len, int(d.frame_size[0]), int(d.frame_size[1]))
-    if num_slots:
-        options["num_slots"] = int(num_slots)
-    return build_model("video", variant, **options)
-
-
-def unit_error(config: ExperimentConfig, method: str) -> str:
-    """The per-clip error a method is scored by: ``score.error`` with a memory, ``score.ae_error`` without."""
-    return config.score.error if VARIANTS[method][0] else config.score.ae_error
-
-
-def score_test_videos(model: MemAE, config: ExperimentConfig, data: VideoData, error: str,
-                      device: torch.device | str | None = None,
-                      on_frame_for: Callable[[int], FrameCallback] | None = None) -> list[np.ndarray]:
-    """Frame scores (NaN = unscored) of every test video, by the config's mode, stride and batch size.
-
-    ``on_frame_for``: optional ``i -> on_frame`` giving test video ``i``'s per-frame callback (see
-    :data:`memae.scoring.video_stream.FrameCallback`; e.g. :meth:`memae.scoring.metrics.PixelLocalisation.video`).
-    """
-    per_video = []
-    for i, (name, video) in enumerate(zip(data.test_names, data.test_videos)):
-        scored = score_video(model, ArrayVideo(video, name), error=error, mode=config.score.mode,
-                             batch_size=config.score.batch_size, stride=config.data.test_stride, device=device,
-                             progress=config.train.progress,
-                             on_frame=on_frame_for(i) if on_frame_for is not None else None)
-        per_video.append(scored.scores)
-    return per_video
-
-
-def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Path,
-             log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Train one model (resuming from ``unit_dir/last.pt`` if present), score the test videos, write its files.
-
-    Returns the unit's record (also written to ``unit_dir/metrics.json``, whose presence marks the unit done).
-    ``log``: where progress lines go (a run's :class:`~memae.experiments.progress.RunLogger`); default: this module's
-    logger.
-    """
-    log = log or logger.info
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    with drawing_from(seeded_generator(unit.seed)):  # initial weights depend on the seed only
-        model = build_video_model(config, unit.method, unit.num_slots)
-    train_config = TrainConfig(**{**asdict(config.train), "seed": unit.seed})
-    resume = (unit_dir / "last.pt").is_file()
-    if resume:
-        log(f"{unit.key}: resuming from {unit_dir / 'last.pt'}")
-    n_params = sum(p.numel() for p in model.parameters())
-    log(f"{unit.key}: training {unit.label}, {n_params / 1e6:.2f} M parameters, {train_config.epochs} epochs, "
-        f"batch {train_config.batch_size}, lr {train_config.lr:g}")
-    result = train(model, data.train, data.val, train_config, unit_dir, resume=resume,
-                   run_config={**config.to_dict(), "unit": asdict(unit)},
-                   on_epoch=lambda r: log(_epoch_line(unit.key, train_config.epochs, r)))
-    # train() has left the model with the weights of the best validation epoch
-    device = resolve_device(config.train.device)
-    _store_validation_errors(model, data, config, unit_dir, device)
-    tic = time.perf_counter()
-    error = unit_error(config, unit.method)
-    by_error: dict[str, dict[str, Any]] = {}
-    for name_of_error in (error, *(e for e in ERRORS if e != error)):  # both errors, so the choice is visible
-        per_video = score_test_videos(model, config, data, name_of_error, device)
-        by_error[name_of_error] = {"per_video": per_video, "metrics": _frame_metrics(per_video, data.test_labels)}
-        if name_of_error == error:
-            test_seconds = time.perf_counter() - tic
-    per_video, metrics = by_error[error]["per_video"], by_error[error]["metrics"]
-    record = {
-        "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
-        "num_slots": unit.num_slots or (video_model_options(config)["num_slots"] if VARIANTS[unit.method][0] else None),
-        "error": error, "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"],
-        "ap": metrics["ap"],
-        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("auc", "mean_video_auc")},
-        "video_aucs": metrics["video_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
-        "epochs": len(result.history), "best_epoch": (result.best_epoch + 1) if result.best_epoch is not None else None,
-        "final_train_loss": result.history[-1]["train_loss"] if result.history else None,
-        "best_val_loss": result.best_val,
-        "train_seconds": float(sum(r["seconds"] for r in result.history)),
-        "test_seconds": test_seconds,
-        "test_frames_per_second": metrics["n_frames"] / test_seconds if test_seconds > 0 else None,
-        "parameters": n_params,
-        **({"note": metrics["note"]} if metrics.get("note") else {}),
-    }
-    np.savez_compressed(unit_dir / "scores.npz", **{f"video_{i:03d}": s for i, s in enumerate(per_video)})
-    write_json(unit_dir / "metrics.json", record)
-    if metrics.get("note"):
-        log(f"{unit.key}: {metrics['note']}")
-    log(f"{unit.key}: frame AUC {record['auc']:.4f}, mean per-video AUC {record['mean_video_auc']:.4f}, "
-        f"EER {record['eer']:.4f}; train {record['train_seconds'] / 60:.1f} min, test {test_seconds / 60:.1f} min")
-    return record
-
-
-def _frame_metrics(per_video: list[np.ndarray], labels: list[np.ndarray]) -> dict[str, Any]:
-    """:func:`evaluate_frames`, or NaN metrics with a ``note`` where there is nothing to rank: no test videos (own
-    footage without a ``test/`` folder) or test frames of one class only."""
-    n = int(sum(int(np.isfinite(s).sum()) for s in per_video))
-    n_anomalous = int(sum(int(y[np.isfinite(s)].sum()) for s, y in zip(per_video, labels)))
-    if per_video and 0 < n_anomalous < n:
-        return evaluate_frames(per_video, labels)
-    nan = float("nan")
-    note = ("no test videos: frame AUC needs a test/ folder with labels" if not per_video else
-            f"no frame AUC: the {n} scored test frames are {'all anomalous' if n_anomalous else 'all normal'}")
-    return {"auc": nan, "ap": nan, "eer": nan, "mean_video_auc": nan, "video_aucs": [nan] * len(per_video),
-            "n_frames": n, "n_anomalous": n_anomalous, "note": note}
-
-
-# ----------------------------------------------------------------------------------------------------------------
 # Entry point
 # ----------------------------------------------------------------------------------------------------------------
-
-
-def _store_validation_errors(model: MemAE, data: VideoData, config: ExperimentConfig, unit_dir: Path,
-                             device: torch.device) -> None:
-    """After training: the best weights' clip errors on the validation clips go into ``best.pt``, so that
-    ``memae score-video`` can tell a video unlike the training data (a clip's error is its centre frame's score)."""
-    from ..scoring.distribution import store_score_distribution
-    from ..scoring.reconstruction import reconstruction_errors
-
-    best = unit_dir / "best.pt"
-    if data.val is None or not len(data.val) or not best.is_file():
-        return
-    errors = reconstruction_errors(model, data.val, error=config.score.error, batch_size=config.score.batch_size,
-                                   device=device)
-    store_score_distribution(best, errors, config.score.error)
-
-
-def _epoch_line(key: str, epochs: int, r: dict[str, float]) -> str:
-    line = (f"{key}: epoch {int(r['epoch']) + 1}/{epochs}: train loss {r['train_loss']:.5f} (rec {r['train_rec']:.5f}, "
-            f"entropy {r['train_entropy']:.4f}), val {r['val_loss']:.5f}")
-    if "val_zero_queries" in r:  # collapse diagnostics: queries whose weights all shrank to zero, slots in use
-        line += f", zero queries {100 * r['val_zero_queries']:.1f} %, slots used {100 * r['val_used_slots']:.1f} %"
-    if "shrink_factor" in r:
-        line += f", lambda x{r['shrink_factor']:.2f}"
-    return line + f", {r['seconds']:.0f} s"
 
 
 # do not change results (reproduce trains its table's methods, whatever model.variant says; the reproduce section
@@ -440,7 +104,7 @@ def _reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = _comparable(load_video_config(source / "config.yaml"))  # an older run's layout is translated
+    theirs = _comparable(check_video_config(load_config(source / "config.yaml")))  # an older layout is translated
     ours = _comparable(config)
     differ = sorted(key for key, value in ours.items() if theirs.get(key) != value and key not in NOT_RESULT_KEYS)
     if differ:
@@ -505,7 +169,9 @@ def _resolve(args: ReproduceOptions) -> tuple[ExperimentConfig, list[str]]:
         if value is not None:
             items.append(f"{key}={json.dumps(value)}")
     items += list(getattr(args, "overrides", None) or [])
-    config = load_video_config(preset, items)
+    if str(preset) not in PRESETS and Path(preset).suffix.lower() not in (".yaml", ".yml"):
+        raise UnknownNameError(f"unknown video preset {preset!r}; choose paper, cpu or a .yaml file")
+    config = check_video_config(load_config(PRESETS.get(str(preset), preset), items))
     config.reproduce.preset = str(preset)
     return config, items
 
@@ -540,7 +206,7 @@ def main(args: ReproduceOptions) -> int:
         if not isinstance(store.extra.get("units"), list):
             raise ConfigError(f"cannot resume: {run_dir / 'run.json'} lists no units of a {experiment} run; pass the "
                               f"run folder of 'memae reproduce {experiment}'")
-        config = load_video_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or []))
+        config = check_video_config(load_config(run_dir / "config.yaml", list(getattr(args, "overrides", None) or [])))
         units = [Unit(**u) for u in store.extra["units"]]
         command = store.command or command_line(args)
         log = store.log
@@ -555,7 +221,7 @@ def main(args: ReproduceOptions) -> int:
                               f"{config.data.dataset} videos)")
         config.name = f"{experiment}-{config.data.dataset}-{config.reproduce.preset}" + ("-quick" if getattr(args, "quick", False) else "")
         run_dir = new_run_dir(getattr(args, "out", None) or "runs", config.name)
-        write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+        save_config(config, run_dir / "config.yaml")
         store = RunStore.create(run_dir, args, units=[asdict(u) for u in units])
         command = store.command
         log = store.log
@@ -568,7 +234,7 @@ def main(args: ReproduceOptions) -> int:
     try:
         for source in getattr(args, "reuse", None) or []:
             _reuse_units(Path(source), store, config, units)
-        data = build_video_data(config, log)
+        data = build_video_data(config.data, progress=config.train.progress, log=log)
     except BaseException:
         if not getattr(args, "resume", None):
             shutil.rmtree(run_dir, ignore_errors=True)  # nothing trained yet: leave no half-made run folder

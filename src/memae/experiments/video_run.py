@@ -1,9 +1,12 @@
-"""``memae train`` and ``memae evaluate`` for video: one video model in an ordinary run folder.
+"""Video, one data kind of the training pipeline: one video model in an ordinary run folder.
 
-``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config cpu``) trains the config's
+:func:`memae.experiments.runner.run_training` and :func:`~memae.experiments.runner.evaluate_checkpoint` (what
+``memae train`` and ``memae evaluate`` call for every kind of data) come here for a video config or checkpoint
+(:func:`is_video_experiment`, :func:`is_video_checkpoint`).
+``memae train --config video_cpu.yaml --data-root DIR`` (or ``--config video_cpu``) trains the config's
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
-``memae reproduce table2`` (:func:`memae.experiments.video.build_video_data` and
-:func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
+``memae reproduce table2`` (:func:`memae.data.video_experiment.build_video_data` and
+:func:`~memae.experiments.video_unit.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
 ``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
@@ -26,48 +29,31 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..config import ExperimentConfig, new_run_dir, read_yaml, upgrade_config_dict
+from ..config import ExperimentConfig, config_from_dict, new_run_dir, save_config, upgrade_config_dict
 from ..data.benchmarks import VIDEO_DATASETS
-from ..errors import ConfigError, DataError
-from ..io import write_json, write_text
+from ..data.video_experiment import build_video_data, read_test_videos
+from ..errors import DataError
+from ..io import write_json
 from ..scoring.metrics import PixelLocalisation
 from ..scoring.video import evaluate_frames
 from ..training import resolve_device
 from ..training.checkpoint import load_model
 from .progress import RunLogger
-from .runner import git_commit, machine_info
-from .video import (
-    PRESETS,
-    Unit,
-    build_video_data,
-    load_video_config,
-    read_test_videos,
-    run_unit,
-    score_test_videos,
-    unit_error,
-    video_config_from_dict,
-)
+from .provenance import git_commit, machine_info
+from .video_unit import Unit, check_video_config, run_unit, score_test_videos, unit_error
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "run_video_training",
-           "is_video_checkpoint", "evaluate_video_checkpoint", "PIXEL_KEYS"]
-
-#: ``--config`` names of the shipped video presets (besides their file paths).
-VIDEO_PRESET_NAMES = {**{name: name for name in PRESETS}, **{f"video_{name}": name for name in PRESETS}}
+__all__ = ["is_video_experiment", "run_video_training", "is_video_checkpoint", "evaluate_video_checkpoint",
+           "PIXEL_KEYS"]
 _RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
 #: the pixel-level figures evaluate copies to the top of metrics.json (all of them are under its "pixel" key)
 PIXEL_KEYS = ("pixel_auc", "mean_video_pixel_auc", "ucsd_pixel_auc", "ucsd_pixel_eer")
 
 
-def is_video_config(config: str | os.PathLike[str]) -> bool:
-    """Whether ``--config`` names a video experiment config: a video preset name (``cpu``, ``video_cpu``, ...) or a
-    YAML file whose ``model.architecture`` is ``video`` or whose ``data.dataset`` is a video benchmark (older
-    files: a top-level ``preset`` key)."""
-    path = Path(config)
-    if not path.is_file():
-        return str(config) in VIDEO_PRESET_NAMES
-    return _is_video_dict(read_yaml(path))
+def is_video_experiment(config: ExperimentConfig) -> bool:
+    """Whether a loaded config is a video experiment's: ``model.architecture`` ``video`` or a video dataset."""
+    return _is_video_dict(config.to_dict())
 
 
 def _is_video_dict(values: dict[str, Any]) -> bool:
@@ -89,37 +75,18 @@ def _pop_key(overrides: list[str], key: str) -> tuple[list[str], Any]:
     return rest, value
 
 
-def load_video_train_config(config: str | os.PathLike[str],
-                            overrides: list[str] | None = None) -> tuple[ExperimentConfig, str]:
-    """The video config ``memae train`` runs, and the parent folder of its run folder (``output_dir``, default runs).
-
-    ``config``: a preset name or YAML file; ``overrides``: ``section.key=value`` items as for other training
-    (``output_dir=`` and ``model.architecture=video`` are accepted; ``data.root`` is stored resolved, so that
-    evaluate and ``--resume`` from another folder find the same videos).
-    """
-    items, output_dir = _pop_key(list(overrides or []), "output_dir")
-    items, architecture = _pop_key(items, "model.architecture")
-    if architecture not in (None, "video"):
-        raise ConfigError(f"a video config trains the video network, not {architecture!r}; drop --architecture")
-    preset = VIDEO_PRESET_NAMES.get(str(config), config) if not Path(config).is_file() else config
-    result = load_video_config(preset, items)
-    if result.data.root is not None and not Path(result.data.root).is_absolute():
-        result.data.root = str(Path(result.data.root).resolve())
-    return result, str(output_dir if output_dir is not None else "runs")
-
-
 def run_video_training(config: ExperimentConfig, run_dir: Path, *, resume: bool = False,
                        log=None) -> dict[str, Any]:
     """Train ``config.model.variant`` at ``config.train.seed`` into ``run_dir`` and score the test videos.
 
-    ``resume``: continue from ``run_dir/last.pt`` (with the run's config, as :func:`load_video_train_config` read it
-    from ``run_dir/config.yaml``).  Returns the metrics also written to ``run_dir/metrics.json``.
+    ``resume``: continue from ``run_dir/last.pt`` (with the run's config, read from ``run_dir/config.yaml``).
+    Returns the metrics also written to ``run_dir/metrics.json``.
     """
     run_dir = Path(run_dir)
     log = log or RunLogger(run_dir / "log.txt")
-    write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    save_config(config, run_dir / "config.yaml")
     held: list[str] = []  # the data is read first, so that bad footage is the only line printed
-    data = build_video_data(config, held.append)
+    data = build_video_data(config.data, progress=config.train.progress, log=held.append)
     log(f"{'resuming' if resume else 'training'} {config.model.variant} on {config.data.dataset} in {run_dir} "
         f"(preset {config.reproduce.preset}; commit {git_commit()})")
     for line in held:
@@ -169,13 +136,13 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     items, output_dir = _pop_key(list(overrides or []), "output_dir")
     values = dict(state["config"])
     unit = values.pop("unit", None) or {}
-    config = video_config_from_dict(values, items)
+    config = check_video_config(config_from_dict(values, items))
     if unit.get("method"):  # a `memae reproduce` unit: its method, whatever model.variant says
         config.model.variant = unit["method"]
     config.validate()
     device = resolve_device(config.train.device)
     model = load_model(checkpoint, device, state=state)
-    data = read_test_videos(config)
+    data = read_test_videos(config.data, progress=config.train.progress)
     error = unit_error(config, config.model.variant)
     localisation = _pixel_localisation(data) if pixel else None
     on_frame_for = None
@@ -201,7 +168,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
         metrics.update({k: metrics["pixel"][k] for k in PIXEL_KEYS})
     parent = output_dir if output_dir is not None else Path(checkpoint).resolve().parent.parent
     run_dir = new_run_dir(parent, f"{config.name}-evaluate")
-    write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    save_config(config, run_dir / "config.yaml")
     np.savez_compressed(run_dir / "scores.npz", **{f"video_{i:03d}": s for i, s in enumerate(per_video)})
     write_json(run_dir / "metrics.json", metrics)
     return run_dir, metrics
