@@ -170,7 +170,7 @@ def _train_video(args: argparse.Namespace, config_ref) -> int:
         print(metrics["note"])
         _print_metrics({"best_epoch": metrics.get("best_epoch")})
     else:
-        _print_metrics({k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
+        _print_metrics({k: metrics.get(k) for k in (*_VIDEO_METRICS, "best_epoch")})
     print(f"run folder: {run_dir}")
     return 0
 
@@ -209,13 +209,14 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
     return Path(holder[0])
 
 
-_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer", "ap")
+_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer")
+_VIDEO_METRICS = ("roc_auc", "mean_video_roc_auc", "eer", "average_precision")  # what train and evaluate print
 
 
 def _print_metrics(metrics: dict) -> None:
     """``k=v`` for the defined metrics; an undefined AUC (one class in the test split) is said in words, and the
     threshold metrics that would then be 0 or meaningless are not shown."""
-    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc", "auc"))
+    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc",))
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
              and v == v and not (one_class and k in _THRESHOLD_METRICS)}
     if one_class:
@@ -275,7 +276,7 @@ def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str])
 
     check_output_dir(args.out, "--out")
     run_dir, metrics = evaluate_video_checkpoint(args.checkpoint, state, overrides, pixel=not args.no_pixel)
-    _print_metrics({k: metrics[k] for k in ("auc", "mean_video_auc", "eer", "ap")})
+    _print_metrics({k: metrics[k] for k in _VIDEO_METRICS})
     if "pixel" in metrics:  # the benchmark's pixel masks were found: where the anomalies are, next to when
         pixel = metrics["pixel"]
         _print_metrics({k: pixel[k] for k in PIXEL_KEYS})
@@ -284,7 +285,7 @@ def _evaluate_video(args: argparse.Namespace, state: dict, overrides: list[str])
               f"(error maps smoothed and upsampled as --heatmaps); ucsd_pixel_*: a frame is found when "
               f"{pixel['ucsd_coverage']:.0%} of its anomalous pixels are")
     print("per-video AUC: " + ", ".join(f"{name} {'-' if auc is None or auc != auc else f'{auc:.4f}'}"
-                                       for name, auc in zip(metrics["test_videos"], metrics["video_aucs"])))
+                                       for name, auc in zip(metrics["test_videos"], metrics["video_roc_aucs"])))
     print(f"run folder: {run_dir}")
     return 0
 

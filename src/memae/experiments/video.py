@@ -61,6 +61,7 @@ from ..io import write_json, write_text
 from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS, MemAE, build_model, check_model_section, option_defaults
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
+from ..scoring.metrics import canonical_metrics
 from ..scoring.video import evaluate_frames, regularity
 from ..scoring.video_stream import ERRORS, FrameCallback, score_video
 from ..training import TrainConfig, drawing_from, load_checkpoint, resolve_device, seeded_generator, train
@@ -364,10 +365,10 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     record = {
         "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
         "num_slots": unit.num_slots or (video_model_options(config)["num_slots"] if VARIANTS[unit.method][0] else None),
-        "error": error, "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"],
-        "ap": metrics["ap"],
-        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("auc", "mean_video_auc")},
-        "video_aucs": metrics["video_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
+        "error": error, "roc_auc": metrics["roc_auc"], "mean_video_roc_auc": metrics["mean_video_roc_auc"],
+        "eer": metrics["eer"], "average_precision": metrics["average_precision"],
+        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("roc_auc", "mean_video_roc_auc")},
+        "video_roc_aucs": metrics["video_roc_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
         "epochs": len(result.history), "best_epoch": (result.best_epoch + 1) if result.best_epoch is not None else None,
         "final_train_loss": result.history[-1]["train_loss"] if result.history else None,
         "best_val_loss": result.best_val,
@@ -381,7 +382,7 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     write_json(unit_dir / "metrics.json", record)
     if metrics.get("note"):
         log(f"{unit.key}: {metrics['note']}")
-    log(f"{unit.key}: frame AUC {record['auc']:.4f}, mean per-video AUC {record['mean_video_auc']:.4f}, "
+    log(f"{unit.key}: frame AUC {record['roc_auc']:.4f}, mean per-video AUC {record['mean_video_roc_auc']:.4f}, "
         f"EER {record['eer']:.4f}; train {record['train_seconds'] / 60:.1f} min, test {test_seconds / 60:.1f} min")
     return record
 
@@ -396,7 +397,8 @@ def _frame_metrics(per_video: list[np.ndarray], labels: list[np.ndarray]) -> dic
     nan = float("nan")
     note = ("no test videos: frame AUC needs a test/ folder with labels" if not per_video else
             f"no frame AUC: the {n} scored test frames are {'all anomalous' if n_anomalous else 'all normal'}")
-    return {"auc": nan, "ap": nan, "eer": nan, "mean_video_auc": nan, "video_aucs": [nan] * len(per_video),
+    return {"roc_auc": nan, "average_precision": nan, "eer": nan, "mean_video_roc_auc": nan,
+            "video_roc_aucs": [nan] * len(per_video),
             "n_frames": n, "n_anomalous": n_anomalous, "note": note}
 
 
@@ -590,7 +592,8 @@ def main(args: ReproduceOptions) -> int:
     finished = [u for u in units if store.done(u.key)]
     canonical = list(METHODS[experiment]) + [m for m in VARIANTS if m not in METHODS[experiment]]
     finished.sort(key=lambda u: (canonical.index(u.method), u.num_slots or 0, u.seed))  # the paper's row order
-    records = [json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")) for u in finished]
+    records = [canonical_metrics(json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")))
+               for u in finished]  # a unit finished before the metric names changed reads as well
     if len(finished) < len(units):
         log(f"{len(units) - len(finished)} of {len(units)} units are not finished (another process is training them); "
             f"the table so far has {len(finished)}; it is rewritten when the last process ends")
@@ -631,7 +634,7 @@ def _table(experiment: str, config: ExperimentConfig, records: list[dict[str, An
         paper = _paper(experiment, config.data.dataset, method) if experiment != "fig7" else None
         rows.append([LABELS.get(method, method)] + ([slots] if experiment == "fig7" else []) + [
             f"{paper:.4f}" if paper is not None else "—",
-            mean_std([r["auc"] for r in rs]), mean_std([r["mean_video_auc"] for r in rs]),
+            mean_std([r["roc_auc"] for r in rs]), mean_std([r["mean_video_roc_auc"] for r in rs]),
             mean_std([r["eer"] for r in rs]), len(rs), rs[0]["epochs"],
             f"{np.mean([r['train_seconds'] for r in rs]) / 60:.1f}", f"{np.mean([r['test_seconds'] for r in rs]) / 60:.1f}",
         ])
@@ -643,7 +646,8 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
     """results.csv and results.md (``commits``: the commit of every invocation of the run, in order)."""
     rows = [{
         "method": r["method"], "label": r["label"], "seed": r["seed"], "num_slots": r["num_slots"],
-        "auc": r["auc"], "mean_video_auc": r["mean_video_auc"], "eer": r["eer"], "ap": r["ap"],
+        "roc_auc": r["roc_auc"], "mean_video_roc_auc": r["mean_video_roc_auc"], "eer": r["eer"],
+        "average_precision": r["average_precision"],
         "paper_auc": _paper(experiment, config.data.dataset, r["method"]) if experiment != "fig7" else None,
         "epochs": r["epochs"], "best_epoch": r["best_epoch"], "final_train_loss": r["final_train_loss"],
         "best_val_loss": r["best_val_loss"], "train_seconds": round(r["train_seconds"], 1),
@@ -671,7 +675,7 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
                      "it gives no numbers in the text.")
     per_video = [[r["label"] + (f" seed {r['seed']}" if len({x['seed'] for x in records}) > 1 else "")]
                  # a video anomalous (or normal) throughout has no AUC of its own: its metrics.json holds null
-                 + [float(a) if a is not None else float("nan") for a in r["video_aucs"]] for r in records]
+                 + [float(a) if a is not None else float("nan") for a in r["video_roc_aucs"]] for r in records]
     lines += [
         "", "## Per-video AUC", "",
         markdown_table(["method"] + data.test_names, per_video),
@@ -785,7 +789,7 @@ def _fig7(run_dir: Path, records: list[dict[str, Any]]) -> None:
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     by_method: dict[str, dict[int, list[float]]] = {}
     for r in records:
-        by_method.setdefault(r["label"].split(" (N=")[0], {}).setdefault(int(r["num_slots"]), []).append(r["auc"])
+        by_method.setdefault(r["label"].split(" (N=")[0], {}).setdefault(int(r["num_slots"]), []).append(r["roc_auc"])
     for label, points in by_method.items():
         ns = sorted(points)
         ax.errorbar(ns, [np.mean(points[n]) for n in ns], yerr=[np.std(points[n]) for n in ns], marker="o",

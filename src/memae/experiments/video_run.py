@@ -4,8 +4,8 @@
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
 ``memae reproduce table2`` (:func:`memae.experiments.video.build_video_data` and
 :func:`~memae.experiments.video.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
-``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
-``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
+``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``roc_auc``,
+``mean_video_roc_auc``, ``eer``, ``average_precision`` and the per-video ``video_roc_aucs``).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
 the run; where the benchmark has pixel masks (Ped2: ``ground_truth/ped2_pixel_masks.npz``) it also scores where the
 anomalies are, ``pixel_auc`` and ``ucsd_pixel_auc`` (:class:`memae.scoring.metrics.PixelLocalisation`; ``--no-pixel``
@@ -55,7 +55,7 @@ __all__ = ["VIDEO_PRESET_NAMES", "is_video_config", "load_video_train_config", "
 
 #: ``--config`` names of the shipped video presets (besides their file paths).
 VIDEO_PRESET_NAMES = {**{name: name for name in PRESETS}, **{f"video_{name}": name for name in PRESETS}}
-_RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
+_RESULT_KEYS = ("roc_auc", "mean_video_roc_auc", "eer", "average_precision")
 #: the pixel-level figures evaluate copies to the top of metrics.json (all of them are under its "pixel" key)
 PIXEL_KEYS = ("pixel_auc", "mean_video_pixel_auc", "ucsd_pixel_auc", "ucsd_pixel_eer")
 
@@ -192,7 +192,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     frames = evaluate_frames(per_video, data.test_labels)
     metrics = {
         "variant": config.model.variant, "error": error, **{k: frames[k] for k in _RESULT_KEYS},
-        "video_aucs": frames["video_aucs"], "test_videos": data.test_names, "n_frames": frames["n_frames"],
+        "video_roc_aucs": frames["video_roc_aucs"], "test_videos": data.test_names, "n_frames": frames["n_frames"],
         "n_anomalous": frames["n_anomalous"], "score_mode": config.score.mode, "checkpoint": str(checkpoint),
         "data": data.info, "commit": git_commit(),
     }
