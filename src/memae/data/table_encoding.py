@@ -328,27 +328,26 @@ def _all_numbers(values: np.ndarray) -> bool:
     return True
 
 
-def _categorical_values(values: np.ndarray, name: str, what: str) -> np.ndarray:
+def _refuse_missing(values: np.ndarray, name: str, what: str, kind: str, advice: str) -> None:
+    """A :class:`DataError` naming the first missing value (None/NaN) of column ``name``, if there is one."""
     missing = _is_missing(values)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         raise DataError(
-            f"{what}: missing value in categorical column {name!r} at row {row} (0-based; {int(missing.sum())} "
-            "in all); fill it, e.g. with 'missing', or drop those rows"
+            f"{what}: missing value in {kind} column {name!r} at row {row} (0-based; {int(missing.sum())} "
+            f"in all); {advice}"
         )
+
+
+def _categorical_values(values: np.ndarray, name: str, what: str) -> np.ndarray:
+    _refuse_missing(values, name, what, "categorical", "fill it, e.g. with 'missing', or drop those rows")
     return values.astype(str).astype(object)
 
 
 def _numeric_values(values: np.ndarray, name: str, what: str) -> np.ndarray:
     if values.dtype.kind in "biuf":
         return values.astype(np.float64)  # NaN/inf are reported by check_finite with row and column
-    missing = _is_missing(values)
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        raise DataError(
-            f"{what}: missing value in numeric column {name!r} at row {row} (0-based; {int(missing.sum())} "
-            "in all); impute or drop those rows first"
-        )
+    _refuse_missing(values, name, what, "numeric", "impute or drop those rows first")
     try:
         return values.astype(np.float64)
     except (TypeError, ValueError):

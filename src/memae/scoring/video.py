@@ -21,6 +21,12 @@ from .metrics import average_precision, equal_error_rate, roc_auc  # noqa: F401 
 FILL_MODES = ("nan", "nearest")
 
 
+def check_one_of(name: str, value: str, choices: Sequence[str]) -> None:
+    """A :class:`DataError` ``"<name> must be one of a, b, got 'x'"`` unless ``value`` is in ``choices``."""
+    if value not in choices:
+        raise DataError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
 def num_clips(num_frames: int, clip_len: int = 16, stride: int = 1) -> int:
     """Number of clips ``0, stride, ...`` of ``clip_len`` frames that fit in ``num_frames``."""
     return len(range(0, max(num_frames - clip_len + 1, 0), stride))
@@ -59,10 +65,8 @@ def frame_scores_from_clips(
     scored : np.ndarray
         bool ``(num_frames,)``, True where a clip gave the frame its score (independent of ``fill``).
     """
-    if mode not in SCORE_MODES:
-        raise DataError(f"mode must be one of {', '.join(SCORE_MODES)}, got {mode!r}")
-    if fill not in FILL_MODES:
-        raise DataError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}")
+    check_one_of("mode", mode, SCORE_MODES)
+    check_one_of("fill", fill, FILL_MODES)
     if clip_len < 1 or stride < 1:
         raise DataError(f"clip_len and stride must be >= 1, got clip_len={clip_len}, stride={stride}")
     errors = np.asarray(clip_errors, dtype=np.float64).reshape(-1)

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ..data.video import DamageReport, VideoSource, clip_to_tensor, iter_clips, open_video, resize_frame, to_grey
 from ..config import SCORE_ERRORS
 from ..errors import DataError
 from ..functional import reconstruction_error
-from .video import SCORE_MODES, frame_scores_from_clips
+from .video import SCORE_MODES, check_one_of, frame_scores_from_clips
 
 __all__ = ["VideoScores", "score_video", "model_clip_shape", "FrameCallback", "ERRORS"]
 
@@ -154,10 +154,8 @@ def score_video(
         Unknown ``error``/``mode``, a frame size or clip length that does not fit the model, or a video shorter
         than one clip.
     """
-    if error not in ERRORS:
-        raise DataError(f"error must be one of {', '.join(ERRORS)}, got {error!r}")
-    if mode not in SCORE_MODES:
-        raise DataError(f"mode must be one of {', '.join(SCORE_MODES)}, got {mode!r}")
+    check_one_of("error", error, ERRORS)
+    check_one_of("mode", mode, SCORE_MODES)
     if batch_size < 1 or stride < 1:
         raise DataError(f"batch_size and stride must be >= 1, got batch_size={batch_size}, stride={stride}")
     model_len, model_size = model_clip_shape(model)
