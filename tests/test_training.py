@@ -165,7 +165,8 @@ def test_old_metric_names_read_as_the_vocabulary():
                                       "video_roc_aucs": [0.7], "roc_auc_mae": 0.91, "mean_video_roc_auc_mse": 0.6,
                                       "eer": 0.2, "paper_auc": 0.95, "pixel_auc": 0.3}
     assert canonical_metrics({"auc": 0.1, "roc_auc": 0.9}) == {"roc_auc": 0.9}  # the new name wins
-    assert set(METRIC_ALIASES.values()) <= {"roc_auc", "average_precision", "mean_video_roc_auc", "video_roc_aucs"}
+    assert set(METRIC_ALIASES.values()) <= {"roc_auc", "average_precision", "mean_roc_auc", "mean_video_roc_auc",
+                                            "video_roc_aucs"}
 
 
 def test_one_reconstruction_error():

@@ -2,9 +2,9 @@
 
 Every pipeline (the tables, ADBench, video, ``memae evaluate``) computes its metrics here and names them with one
 vocabulary: ``roc_auc``, ``average_precision``, ``precision``, ``recall``, ``f1``, ``threshold``, ``eer`` and
-``eer_threshold``; per video ``mean_video_roc_auc`` and ``video_roc_aucs``; a suffix names a variant
-(``roc_auc_mae``: with the absolute error).  Files written before it used other names; :func:`canonical_metrics`
-reads them (:data:`METRIC_ALIASES`).
+``eer_threshold``; ``mean_roc_auc`` over a table's classes; per video ``mean_video_roc_auc`` and
+``video_roc_aucs``; a suffix names a variant (``roc_auc_mae``: with the absolute error).  Files written before it
+used other names; :func:`canonical_metrics` reads them (:data:`METRIC_ALIASES`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ __all__ = ["roc_auc", "average_precision", "equal_error_rate", "METRIC_ALIASES",
            "pixel_roc_auc", "coverage_scores", "UCSD_COVERAGE", "PixelLocalisation"]
 
 
-# The names older result files use (metrics.json, records.csv, adbench.csv) -> the vocabulary's; only readers use it.
+# Old name -> the vocabulary's, for result files written before it (metrics.json, results.csv, adbench.csv,
+# summary.json); only code that reads stored results uses it.
 METRIC_ALIASES = {
     "auc": "roc_auc",
     "ap": "average_precision",
     "auc_pr": "average_precision",
+    "mean_auc": "mean_roc_auc",  # table1's summary.json
     "mean_video_auc": "mean_video_roc_auc",
     "video_aucs": "video_roc_aucs",
 }
