@@ -191,13 +191,13 @@ def test_evaluate_writes_pixel_metrics_and_no_pixel_skips_them(ped2_like, tmp_pa
     pixel = metrics["pixel"]
     anomalous_scored = sum(n - n // 2 for n in LENGTHS) - 2 * (8 - 8 // 2 - 1)  # the last 3 frames have no map
     assert pixel["pixel_frames"] == anomalous_scored and pixel["pixel_resolution"] == [H, W]
-    assert pixel["n_unscored_frames"] == 2 * 7 and 0.0 <= metrics["auc"] <= 1.0
+    assert pixel["n_unscored_frames"] == 2 * 7 and 0.0 <= metrics["roc_auc"] <= 1.0
 
     assert memae_main(["evaluate", str(checkpoint), "--out", str(tmp_path / "b"), "--no-pixel"]) == 0
     assert "pixel_auc" not in capsys.readouterr().out
     (run,) = (tmp_path / "b").iterdir()
     metrics_b = json.loads((run / "metrics.json").read_text())
-    assert "pixel" not in metrics_b and metrics_b["auc"] == pytest.approx(metrics["auc"], abs=1e-12)
+    assert "pixel" not in metrics_b and metrics_b["roc_auc"] == pytest.approx(metrics["roc_auc"], abs=1e-12)
 
 
 def test_evaluate_refuses_masks_of_another_length(ped2_like, tmp_path, capsys):

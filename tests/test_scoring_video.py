@@ -77,13 +77,13 @@ def test_evaluate_frames_hand_computed():
     r = evaluate_frames(scores, labels)
     # Normalised: A [0, 1/3, 2/3, 1], B [0, .5, 1], C [0, .5, 1]; positives 2/3, 1, .5 vs 7 negatives:
     # wins 5 + (5 + 1 tie) + (4 + 1 tie) = 15.5 of 21 pairs.
-    assert r["auc"] == pytest.approx(15.5 / 21)
+    assert r["roc_auc"] == pytest.approx(15.5 / 21)
     # Precision at the thresholds 1, 2/3, .5: 1/3, 1/2, 1/2, each adding 1/3 recall.
-    assert r["ap"] == pytest.approx(4 / 9)
+    assert r["average_precision"] == pytest.approx(4 / 9)
     # ROC points (2/7, 2/3) and (3/7, 1): FNR = FPR at 2/7 + 0.1 * 1/7 = 0.3
     assert r["eer"] == pytest.approx(0.3)
-    assert r["video_aucs"][:2] == [1.0, 0.5] and np.isnan(r["video_aucs"][2])
-    assert r["mean_video_auc"] == pytest.approx(0.75)
+    assert r["video_roc_aucs"][:2] == [1.0, 0.5] and np.isnan(r["video_roc_aucs"][2])
+    assert r["mean_video_roc_auc"] == pytest.approx(0.75)
     assert r["n_videos"] == 3 and r["n_videos_skipped"] == 1
     assert r["n_frames"] == 10 and r["n_anomalous"] == 3 and r["n_unscored"] == 0
 
@@ -91,13 +91,13 @@ def test_evaluate_frames_hand_computed():
 def test_evaluate_frames_raw_scores_and_unscored_frames():
     scores = [np.array([1.0, 2, 3, 4]), np.array([100.0, 110, 120])]
     labels = [np.array([0, 0, 1, 1]), np.array([0, 1, 0])]
-    assert evaluate_frames(scores, labels, normalize=False)["auc"] == pytest.approx(7 / 12)
-    assert evaluate_frames(scores, labels)["auc"] == pytest.approx(9.5 / 12)
+    assert evaluate_frames(scores, labels, normalize=False)["roc_auc"] == pytest.approx(7 / 12)
+    assert evaluate_frames(scores, labels)["roc_auc"] == pytest.approx(9.5 / 12)
     with_gaps = [np.array([nan, 2, 3, nan]), np.array([100.0, 110, 120])]
     r = evaluate_frames(with_gaps, labels)
     assert r["n_unscored"] == 2 and r["n_frames"] == 5
     # A keeps [2, 3] -> [0, 1] with labels [0, 1]; B [0, .5, 1] with [0, 1, 0]: pos 1, .5 vs neg 0, 0, 1
-    assert r["auc"] == pytest.approx((2.5 + 2) / 6)
+    assert r["roc_auc"] == pytest.approx((2.5 + 2) / 6)
 
 
 def test_evaluate_frames_errors():

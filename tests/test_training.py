@@ -6,7 +6,9 @@ import torch
 
 from memae import build_model
 from memae.errors import CheckpointError, ConfigError, DataError
-from memae.scoring.metrics import detection_report, threshold_metrics, top_fraction_threshold
+from memae.functional import reconstruction_error
+from memae.scoring.metrics import (METRIC_ALIASES, canonical_metrics, detection_report, threshold_metrics,
+                                  top_fraction_threshold)
 from memae.scoring.reconstruction import reconstruction_errors
 from memae.training import TrainConfig, load_checkpoint, load_model, save_checkpoint, train
 
@@ -154,6 +156,26 @@ def test_threshold_metrics_hand_values():
     m = threshold_metrics(labels, scores, 0.5)  # predicted: idx 2, 4, 5
     assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
     assert top_fraction_threshold(np.arange(101.0), 0.2) == pytest.approx(80.0)
+
+
+def test_old_metric_names_read_as_the_vocabulary():
+    old = {"auc": 0.9, "ap": 0.5, "mean_video_auc": 0.8, "video_aucs": [0.7], "auc_mae": 0.91, "auc_pr": 0.4,
+           "mean_video_auc_mse": 0.6, "eer": 0.2, "paper_auc": 0.95, "pixel_auc": 0.3}
+    assert canonical_metrics(old) == {"roc_auc": 0.9, "average_precision": 0.4, "mean_video_roc_auc": 0.8,
+                                      "video_roc_aucs": [0.7], "roc_auc_mae": 0.91, "mean_video_roc_auc_mse": 0.6,
+                                      "eer": 0.2, "paper_auc": 0.95, "pixel_auc": 0.3}
+    assert canonical_metrics({"auc": 0.1, "roc_auc": 0.9}) == {"roc_auc": 0.9}  # the new name wins
+    assert set(METRIC_ALIASES.values()) <= {"roc_auc", "average_precision", "mean_roc_auc", "mean_video_roc_auc",
+                                            "video_roc_aucs"}
+
+
+def test_one_reconstruction_error():
+    x, r = torch.zeros(2, 1, 2, 2), torch.tensor([1.0, -2.0]).view(2, 1, 1, 1).expand(2, 1, 2, 2)
+    assert reconstruction_error(r, x).tolist() == [1.0, 4.0]
+    assert reconstruction_error(r, x, "mae").tolist() == [1.0, 2.0]
+    assert reconstruction_error(r, x, "mae", reduce=False).shape == (2, 1, 2, 2)
+    with pytest.raises(ValueError, match="error must be one of"):
+        reconstruction_error(r, x, "l3")
 
 
 def test_nan_in_training_data_is_refused():

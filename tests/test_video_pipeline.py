@@ -129,10 +129,10 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     rows = list(csv.DictReader(open(run_dir / "results.csv")))
     assert [r["method"] for r in rows] == ["ae", "memae-nonspar", "memae"]
     for r in rows:
-        assert 0.0 <= float(r["auc"]) <= 1.0 and 0.0 <= float(r["eer"]) <= 1.0
+        assert 0.0 <= float(r["roc_auc"]) <= 1.0 and 0.0 <= float(r["eer"]) <= 1.0
         assert int(r["epochs"]) == 1 and int(r["n_frames"]) == 2 * (48 - 7)  # centre mode: 7 unscored per video
         assert int(r["n_anomalous"]) == 2 * 21  # anomalous frames 24-47, scored up to frame 44
-        assert float(r["auc"]) > 0.9  # the big bar is easy: a lower AUC would mean scores and labels are misaligned
+        assert float(r["roc_auc"]) > 0.9  # the big bar is easy: a lower AUC would mean scores and labels are misaligned
         assert 0.0 < float(r["paper_auc"]) <= 1.0  # the paper's figure is reported beside ours
     text = (run_dir / "results.md").read_text()
     assert "memae reproduce table2" in text and "--quick" in text and "commit" in text and "MemAE-nonSpar" in text
@@ -146,8 +146,8 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     ae_unit = json.loads((run_dir / "ae-seed1" / "metrics.json").read_text())
     assert first["error"] == "mae" and ae_unit["error"] == "mse"
     for record in (first, ae_unit):
-        assert record["auc"] == record[f"auc_{record['error']}"]
-        assert 0.0 <= record["auc_mae"] <= 1.0 and 0.0 <= record["auc_mse"] <= 1.0
+        assert record["roc_auc"] == record[f"roc_auc_{record['error']}"]
+        assert 0.0 <= record["roc_auc_mae"] <= 1.0 and 0.0 <= record["roc_auc_mse"] <= 1.0
     assert "`mse` for AE / AE-l1" in text
 
     state = json.loads((run_dir / "run.json").read_text())
@@ -168,7 +168,7 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert resumed["units"] == state["units"] and resumed["command"] == state["command"]
     assert resumed["options"]["quick"] is True and len(resumed["commits"]) == 1
     again = json.loads((unit / "metrics.json").read_text())
-    assert again["auc"] == pytest.approx(first["auc"], abs=1e-9) and again["epochs"] == 1
+    assert again["roc_auc"] == pytest.approx(first["roc_auc"], abs=1e-9) and again["epochs"] == 1
     assert len(list(out.iterdir())) == 1  # no new run folder
 
     # Two processes on one run: a unit locked by a live process is left to it and the table waits for it.
@@ -183,10 +183,14 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert [r["method"] for r in csv.DictReader(open(run_dir / "results.csv"))] == ["ae", "memae-nonspar", "memae"]
 
     # A video anomalous throughout has no AUC of its own (null in metrics.json, as Ped2's videos 03 and 08-11):
-    # the per-video table shows n/a and the run still writes its table.
+    # the per-video table shows n/a and the run still writes its table.  The unit's metrics.json is written with
+    # the metric names of the versions before one vocabulary (auc, ap, mean_video_auc, video_aucs): it reads.
     ae_metrics = run_dir / "ae-seed1" / "metrics.json"
     record = json.loads(ae_metrics.read_text())
-    ae_metrics.write_text(json.dumps({**record, "video_aucs": [None] + record["video_aucs"][1:]}))
+    old_names = {"roc_auc": "auc", "average_precision": "ap", "mean_video_roc_auc": "mean_video_auc",
+                 "video_roc_aucs": "video_aucs", "roc_auc_mae": "auc_mae", "roc_auc_mse": "auc_mse"}
+    old = {old_names.get(k, k): v for k, v in record.items()}
+    ae_metrics.write_text(json.dumps({**old, "video_aucs": [None] + record["video_roc_aucs"][1:]}))
     assert memae_main(["reproduce", "table2", "--resume", str(run_dir)]) == 0
     per_video = (run_dir / "results.md").read_text().split("## Per-video AUC")[1]
     ae_row = next(line for line in per_video.splitlines() if line.startswith("| AE"))
@@ -202,7 +206,7 @@ def test_table2_quick_end_to_end_and_resume(bench, tmp_path, capsys):
     assert [r["method"] for r in csv.DictReader(open(run4 / "results.csv"))] == ["ae", "memae"]  # the paper's order
     log4 = (run4 / "log.txt").read_text()
     assert "ae-seed1: reused from" in log4 and "memae-seed1: reused from" in log4 and "seed1: training" not in log4
-    assert json.loads((run4 / "memae-seed1" / "metrics.json").read_text())["auc"] == again["auc"]
+    assert json.loads((run4 / "memae-seed1" / "metrics.json").read_text())["roc_auc"] == again["roc_auc"]
     assert memae_main(argv4 + ["--methods", "ae", "--reuse", str(run_dir), "--set", "train.lr=0.5"]) == 1
     assert "differs in train.lr" in capsys.readouterr().err
     assert len(list(out4.iterdir())) == 1  # the refused run left no folder behind
@@ -419,20 +423,20 @@ def test_train_video_preset_then_evaluate(bench, tmp_path, capsys):
     trained = json.loads((run_dir / "metrics.json").read_text())
     assert trained["method"] == "memae" and trained["epochs"] == 1 and trained["error"] == "mae"
     assert trained["n_frames"] == 2 * (48 - 7)  # centre mode: 7 unscored frames per video
-    for key in ("auc", "mean_video_auc"):
+    for key in ("roc_auc", "mean_video_roc_auc"):
         assert 0.9 < trained[key] <= 1.0  # the big bar is easy
-    assert "auc=" in capsys.readouterr().out
+    assert "roc_auc=" in capsys.readouterr().out
 
     assert memae_main(["evaluate", str(run_dir / "best.pt")]) == 0
     printed = capsys.readouterr().out
-    assert "per-video AUC: 01 " in printed and "mean_video_auc=" in printed
+    assert "per-video AUC: 01 " in printed and "mean_video_roc_auc=" in printed
     (evaluated,) = [p for p in out.iterdir() if p != run_dir]  # beside the run
     assert evaluated.name.startswith("video-evaluate-")
     metrics = json.loads((evaluated / "metrics.json").read_text())
-    assert metrics["test_videos"] == ["01", "02"] and len(metrics["video_aucs"]) == 2
-    for key in ("auc", "mean_video_auc"):  # the same model on the same frames: the training run's numbers
+    assert metrics["test_videos"] == ["01", "02"] and len(metrics["video_roc_aucs"]) == 2
+    for key in ("roc_auc", "mean_video_roc_auc"):  # the same model on the same frames: the training run's numbers
         assert metrics[key] == pytest.approx(trained[key], abs=1e-9)
-    assert all(0.0 <= a <= 1.0 for a in metrics["video_aucs"])
+    assert all(0.0 <= a <= 1.0 for a in metrics["video_roc_aucs"])
 
     # a preset by name, and flags that do not apply to video, are one-line errors before any training
     assert memae_main(["train", "--config", "video_cpu", "--normal-class", "3", "--out", str(out)]) == 1

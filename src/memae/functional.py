@@ -1,4 +1,5 @@
-"""Stateless math of the memory module (paper section 3.3), in the style of ``torch.nn.functional``.
+"""Stateless math of the memory module (paper section 3.3) and the reconstruction error every part scores and
+validates with, in the style of ``torch.nn.functional``.
 
 Every function works on a batch of queries ``(Q, C)``; :class:`memae.MemoryModule` reshapes vectors and
 feature maps into that layout.  Notation: ``N`` memory slots of ``C`` dimensions, ``Q`` queries.
@@ -10,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .config import SCORE_ERRORS
+
 __all__ = [
     "safe_eps",
     "memory_similarity",
@@ -17,6 +20,7 @@ __all__ = [
     "address_memory",
     "entropy_loss",
     "addressing_stats",
+    "reconstruction_error",
 ]
 
 SIMILARITIES = ("dot", "cosine")
@@ -136,3 +140,16 @@ def addressing_stats(weights: Tensor, dim: int = 1) -> dict[str, float | Tensor]
         "mean_active_slots": active.sum(dim=1).float().mean().item(),
         "mean_entropy": entropy_loss(flat, dim=1).item(),
     }
+
+
+def reconstruction_error(reconstruction: Tensor, x: Tensor, error: str = "mse", *, reduce: bool = True) -> Tensor:
+    """Squared (``"mse"``, the paper's) or absolute (``"mae"``) residual of ``reconstruction`` against ``x``.
+
+    Shape: ``x`` and ``reconstruction`` ``(B, *)``; returns the mean over each sample's elements ``(B,)``, or with
+    ``reduce=False`` the per-element error ``(B, *)`` (the error maps of the video scoring).
+    """
+    if error not in SCORE_ERRORS:
+        raise ValueError(f"error must be one of {SCORE_ERRORS}, got {error!r}")
+    diff = reconstruction - x
+    per_element = diff.pow(2) if error == "mse" else diff.abs()
+    return per_element.flatten(1).mean(1) if reduce else per_element

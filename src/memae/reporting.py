@@ -58,7 +58,9 @@ def save_figure(fig, path: str | Path) -> Path:
 
 def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path, title: str = "ROC") -> Path:
     """One ROC curve per method; ``curves[name] = (labels, scores)`` with label 1 = anomaly."""
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_curve
+
+    from .scoring.metrics import roc_auc
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -67,7 +69,7 @@ def plot_roc_curves(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], path: s
         if labels.all() or not labels.any():
             continue
         fpr, tpr, _ = roc_curve(labels, scores)
-        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc_score(labels, scores):.3f})")
+        ax.plot(fpr, tpr, label=f"{name} (AUC {roc_auc(labels, scores):.3f})")
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
     if ax.get_legend_handles_labels()[1]:  # no curve (one class only): no legend, and no matplotlib warning

@@ -174,13 +174,13 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
     return Path(holder[0])
 
 
-_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer", "ap")
+_THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer")
 
 
 def _print_metrics(metrics: dict) -> None:
     """``k=v`` for the defined metrics; an undefined AUC (one class in the test split) is said in words, and the
     threshold metrics that would then be 0 or meaningless are not shown."""
-    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc", "auc"))
+    one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc",))
     shown = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
              and v == v and not (one_class and k in _THRESHOLD_METRICS)}
     if one_class:

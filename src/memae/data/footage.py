@@ -21,7 +21,7 @@ frame rate: with ``fps`` (``data.fps``) every video file is resampled by its tim
 or repeated, sample-and-hold), so that motion has one speed across cameras.  Frame folders have no timestamps and
 are taken as they are.  Label frame numbers always refer to the source's own frames.
 
-May import: :mod:`memae.data.video`, errors, io and third-party libraries (see :mod:`memae.data`).
+May import: :mod:`memae.data.video` (and the modules it gathers), errors, io and third-party libraries (see :mod:`memae.data`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from memae.data.damage import _damage_report
+from memae.data.frames import _short
 from memae.data.video import (
     IMAGE_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -41,13 +43,10 @@ from memae.data.video import (
     VideoBenchmark,
     VideoFile,
     VideoSource,
-    _av_errors,
-    _damage_report,
-    _import_av,
-    _short,
     has_frame_images,
     natural_key,
 )
+from memae.data.video_sources import _av_errors, _import_av
 from memae.errors import DataError
 
 __all__ = ["TEST_FOLDER", "LABELS_FILE", "LABEL_COLUMNS", "ResampledVideo", "resample_index", "frame_times",

@@ -4,7 +4,7 @@ A :class:`StreamSource` is read once, as the frames arrive: it has no frame coun
 (a stream announces no length to check against).  Piped input needs a container that streams (Matroska, MPEG-TS,
 NUT, FLV); MP4 keeps its index at the end of the file and cannot be read from a pipe.
 
-May import: :mod:`memae.data.video`, errors, io and third-party libraries (see :mod:`memae.data`).
+May import: :mod:`memae.data.video` (and the modules it gathers), errors, io and third-party libraries (see :mod:`memae.data`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from memae.data.video import VideoSource, _av_errors, _import_av, _short
+from memae.data.frames import _short
+from memae.data.video_sources import VideoSource, _av_errors, _import_av
 from memae.errors import DataError
 
 __all__ = ["STDIN", "is_stream", "StreamSource"]

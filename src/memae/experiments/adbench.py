@@ -30,6 +30,7 @@ import numpy as np
 from ..data.splits import ADBENCH_MAX_ROWS, adbench_split
 from ..errors import ConfigError, DataError, UnknownNameError
 from ..io import atomic_path, write_json, write_text
+from ..scoring.metrics import average_precision, canonical_metrics, roc_auc
 
 __all__ = [
     "DETECTORS", "QUICK_TABLES", "BLOCKS", "Table", "find_tables", "split_table", "make_detector", "run_adbench",
@@ -45,7 +46,7 @@ BLOCKS = {"classical": "classical", "cv_resnet18": "MVTec-AD (ResNet-18 embeddin
 MAX_ROWS = ADBENCH_MAX_ROWS
 SEEDS = (1, 2, 3)  # ADBench's seeds
 COLUMNS = ("block", "table", "seed", "detector", "n_train", "n_test", "n_features", "anomaly_share", "roc_auc",
-           "auc_pr", "fit_seconds", "predict_seconds", "error")
+           "average_precision", "fit_seconds", "predict_seconds", "error")
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,10 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [canonical_metrics(row) for row in csv.DictReader(handle)]  # files before the vocabulary: auc_pr
     for row in rows:
         row["seed"] = int(row["seed"])
-        for key in ("roc_auc", "auc_pr", "fit_seconds", "predict_seconds", "anomaly_share"):
+        for key in ("roc_auc", "average_precision", "fit_seconds", "predict_seconds", "anomaly_share"):
             row[key] = float(row[key]) if row.get(key) not in (None, "") else math.nan
     return rows
 
@@ -166,7 +167,7 @@ def _append_row(path: Path, row: dict[str, Any]) -> None:
     new = not path.is_file() or path.stat().st_size == 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)  # an old file (auc_pr) has the same columns in order
         if new:
             writer.writeheader()
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
@@ -176,8 +177,6 @@ def _append_row(path: Path, row: dict[str, Any]) -> None:
 
 def run_one(detector: str, X_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray, seed: int) -> dict[str, Any]:
     """Fit ``detector`` on the unlabelled training rows, score the test rows; metrics and times (seconds)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     det = make_detector(detector, seed, X_train.shape[1])
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -189,7 +188,7 @@ def run_one(detector: str, X_train: np.ndarray, X_test: np.ndarray, y_test: np.n
     predict_seconds = time.perf_counter() - start
     if not np.isfinite(scores).all():
         raise DataError(f"{detector} gave non-finite scores")
-    return {"roc_auc": float(roc_auc_score(y_test, scores)), "auc_pr": float(average_precision_score(y_test, scores)),
+    return {"roc_auc": roc_auc(y_test, scores), "average_precision": average_precision(y_test, scores),
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds}
 
 
@@ -263,7 +262,7 @@ def run_adbench(
             bar.set_postfix_str(f"{table.name} seed {seed} {detector}")
             row = {"block": table.block, "table": table.name, "seed": seed, "detector": detector,
                    "n_train": 0, "n_test": 0, "n_features": 0, "anomaly_share": math.nan, "roc_auc": math.nan,
-                   "auc_pr": math.nan, "fit_seconds": math.nan, "predict_seconds": math.nan, "error": split_error}
+                   "average_precision": math.nan, "fit_seconds": math.nan, "predict_seconds": math.nan, "error": split_error}
             if split is not None:
                 X_train, X_test, y_train, y_test = split
                 row.update(n_train=len(X_train), n_test=len(X_test), n_features=X_train.shape[1],
@@ -387,7 +386,7 @@ def write_report(csv_path: str | os.PathLike[str], md_path: str | os.PathLike[st
     body: list[str] = []
     for block in dict.fromkeys(r["block"] for r in rows):
         tables, auc, partial = _block_matrices(rows, block, present, seeds, "roc_auc")
-        _, ap, _ = _block_matrices(rows, block, present, seeds, "auc_pr")
+        _, ap, _ = _block_matrices(rows, block, present, seeds, "average_precision")
         complete_all &= not partial
         body.append(f"## {block}\n")
         body.append(f"{len(tables)} tables with every detector and seed {', '.join(map(str, seeds))} finished"

@@ -28,7 +28,7 @@ SMOKE_NOTE = "**Smoke run (`--quick`): a check that the pipeline runs, not a res
 def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | None = None,
              overrides: list[str] | None = None, echo=print, smoke: bool = False,
              progress: bool = True) -> dict[str, Any]:
-    """Run the demo; returns ``{"auc": {method: {class: auc}}, "mean": {method: mean_auc}, "seconds": ...}``.
+    """Run the demo; returns ``{"roc_auc": {method: {class: roc_auc}}, "mean": {method: mean roc_auc}, "seconds": ...}``.
 
     One progress bar counts every epoch of every model (classes x methods x epochs) with the time left.
     ``smoke``: a ``--quick`` run; its files say it is a smoke run, not a result.
@@ -73,7 +73,7 @@ def run_demo(run_dir: Path, *, classes: list[int] | None = None, epochs: int | N
     write_csv(run_dir / "results.csv", [{**dict(zip(header, row)), **({"smoke_run": 1} if smoke else {})} for row in rows])
     write_markdown(run_dir / "results.md", "# memae demo\n\n" + smoke_note + provenance(seconds) + "\n" + table)
     _figures(keep, classes[0], run_dir)
-    return {"auc": auc, "mean": means, "seconds": seconds, "run_dir": str(run_dir)}
+    return {"roc_auc": auc, "mean": means, "seconds": seconds, "run_dir": str(run_dir)}
 
 
 def _figures(keep: dict[str, Any], digit: int, run_dir: Path) -> None:

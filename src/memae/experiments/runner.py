@@ -196,7 +196,7 @@ def _run_video(config: ExperimentConfig, run_dir: Path, resume: bool) -> RunOutc
     metrics = run_video_training(config, run_dir, resume=resume)
     note = metrics.get("note")  # own footage without a labelled test folder: nothing to rank, said in words
     summary = ({"best_epoch": metrics.get("best_epoch")} if note else
-               {k: metrics.get(k) for k in ("auc", "mean_video_auc", "eer", "ap", "best_epoch")})
+               {k: metrics.get(k) for k in ("roc_auc", "mean_video_roc_auc", "eer", "average_precision", "best_epoch")})
     return RunOutcome(None, metrics, None, np.empty(0), float("nan"), seconds=metrics.get("train_seconds", 0.0),
                       summary=summary, note=note)
 
@@ -235,7 +235,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike[str], state: dict[str, Any
 
 
 def _video_report(metrics: dict[str, Any]) -> list[dict[str, Any] | str]:
-    report: list[dict[str, Any] | str] = [{k: metrics[k] for k in ("auc", "mean_video_auc", "eer", "ap")}]
+    report: list[dict[str, Any] | str] = [{k: metrics[k] for k in ("roc_auc", "mean_video_roc_auc", "eer", "average_precision")}]
     if "pixel" in metrics:  # the benchmark's pixel masks were found: where the anomalies are, next to when
         pixel = metrics["pixel"]
         size = "x".join(map(str, pixel["pixel_resolution"] or []))
@@ -244,7 +244,7 @@ def _video_report(metrics: dict[str, Any]) -> list[dict[str, Any] | str]:
                    f"(error maps smoothed and upsampled as --heatmaps); ucsd_pixel_*: a frame is found when "
                    f"{pixel['ucsd_coverage']:.0%} of its anomalous pixels are"]
     report.append("per-video AUC: " + ", ".join(f"{name} {'-' if auc is None or auc != auc else f'{auc:.4f}'}"
-                                                for name, auc in zip(metrics["test_videos"], metrics["video_aucs"])))
+                                                for name, auc in zip(metrics["test_videos"], metrics["video_roc_aucs"])))
     return report
 
 

@@ -192,7 +192,7 @@ def _report(log: ResultRows, methods, classes, seeds, run_dir: Path, dataset: st
         per_class = [np.mean([r["roc_auc"] for r in log.select(method=method, normal_class=c)] or [np.nan]) for c in classes]
         per_seed = [np.mean([r["roc_auc"] for r in log.select(method=method, seed=s)] or [np.nan]) for s in seeds]
         runs = log.select(method=method)
-        summary[method] = {"mean_auc": float(np.nanmean(per_class)) if runs else None,
+        summary[method] = {"mean_roc_auc": float(np.nanmean(per_class)) if runs else None,
                            "per_class": dict(zip(classes, per_class)), "per_seed_mean": per_seed}
         paper = PAPER.get(method)
         rows.append([NAMES[method], *per_class, mean_std(per_seed), f"{paper[paper_col]:.4f}" if paper and paper_col is not None else "—",

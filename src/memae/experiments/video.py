@@ -48,6 +48,7 @@ from ..io import write_csv, write_text
 from ..memory import DEFAULT_TEMPERATURE
 from ..models import VARIANTS
 from ..reporting import markdown_table, mean_std, plot_reconstructions, pyplot, save_figure
+from ..scoring.metrics import canonical_metrics
 from ..scoring.video import regularity
 from ..training import load_checkpoint, resolve_device
 from .progress import RunStore, command_line
@@ -256,7 +257,8 @@ def main(args: ReproduceOptions) -> int:
     finished = [u for u in units if store.done(u.key)]
     canonical = list(METHODS[experiment]) + [m for m in VARIANTS if m not in METHODS[experiment]]
     finished.sort(key=lambda u: (canonical.index(u.method), u.num_slots or 0, u.seed))  # the paper's row order
-    records = [json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")) for u in finished]
+    records = [canonical_metrics(json.loads((run_dir / u.key / "metrics.json").read_text(encoding="utf-8")))
+               for u in finished]  # a unit finished before the metric names changed reads as well
     if len(finished) < len(units):
         log(f"{len(units) - len(finished)} of {len(units)} units are not finished (another process is training them); "
             f"the table so far has {len(finished)}; it is rewritten when the last process ends")
@@ -297,7 +299,7 @@ def _table(experiment: str, config: ExperimentConfig, records: list[dict[str, An
         paper = _paper(experiment, config.data.dataset, method) if experiment != "fig7" else None
         rows.append([LABELS.get(method, method)] + ([slots] if experiment == "fig7" else []) + [
             f"{paper:.4f}" if paper is not None else "—",
-            mean_std([r["auc"] for r in rs]), mean_std([r["mean_video_auc"] for r in rs]),
+            mean_std([r["roc_auc"] for r in rs]), mean_std([r["mean_video_roc_auc"] for r in rs]),
             mean_std([r["eer"] for r in rs]), len(rs), rs[0]["epochs"],
             f"{np.mean([r['train_seconds'] for r in rs]) / 60:.1f}", f"{np.mean([r['test_seconds'] for r in rs]) / 60:.1f}",
         ])
@@ -309,7 +311,8 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
     """results.csv and results.md (``commits``: the commit of every invocation of the run, in order)."""
     rows = [{
         "method": r["method"], "label": r["label"], "seed": r["seed"], "num_slots": r["num_slots"],
-        "auc": r["auc"], "mean_video_auc": r["mean_video_auc"], "eer": r["eer"], "ap": r["ap"],
+        "roc_auc": r["roc_auc"], "mean_video_roc_auc": r["mean_video_roc_auc"], "eer": r["eer"],
+        "average_precision": r["average_precision"],
         "paper_auc": _paper(experiment, config.data.dataset, r["method"]) if experiment != "fig7" else None,
         "epochs": r["epochs"], "best_epoch": r["best_epoch"], "final_train_loss": r["final_train_loss"],
         "best_val_loss": r["best_val_loss"], "train_seconds": round(r["train_seconds"], 1),
@@ -337,7 +340,7 @@ def _write_results(run_dir: Path, experiment: str, config: ExperimentConfig, dat
                      "it gives no numbers in the text.")
     per_video = [[r["label"] + (f" seed {r['seed']}" if len({x['seed'] for x in records}) > 1 else "")]
                  # a video anomalous (or normal) throughout has no AUC of its own: its metrics.json holds null
-                 + [float(a) if a is not None else float("nan") for a in r["video_aucs"]] for r in records]
+                 + [float(a) if a is not None else float("nan") for a in r["video_roc_aucs"]] for r in records]
     lines += [
         "", "## Per-video AUC", "",
         markdown_table(["method"] + data.test_names, per_video),
@@ -451,7 +454,7 @@ def _fig7(run_dir: Path, records: list[dict[str, Any]]) -> None:
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     by_method: dict[str, dict[int, list[float]]] = {}
     for r in records:
-        by_method.setdefault(r["label"].split(" (N=")[0], {}).setdefault(int(r["num_slots"]), []).append(r["auc"])
+        by_method.setdefault(r["label"].split(" (N=")[0], {}).setdefault(int(r["num_slots"]), []).append(r["roc_auc"])
     for label, points in by_method.items():
         ns = sorted(points)
         ax.errorbar(ns, [np.mean(points[n]) for n in ns], yerr=[np.std(points[n]) for n in ns], marker="o",

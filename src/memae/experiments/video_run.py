@@ -7,7 +7,7 @@
 ``model.variant`` (default ``memae``) with the same data assembly, training and scoring as
 ``memae reproduce table2`` (:func:`memae.data.video_experiment.build_video_data` and
 :func:`~memae.experiments.video_unit.run_unit`); the run folder holds ``config.yaml``, ``log.txt``, ``best.pt``,
-``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``auc``, ``mean_video_auc``,
+``last.pt``, ``history.csv``, ``scores.npz`` and ``metrics.json`` (pooled frame ROC-AUC ``roc_auc``, ``mean_video_roc_auc``,
 ``eer``, ``ap`` and the per-video AUCs).  ``memae evaluate RUN/best.pt`` re-reads the test videos the checkpoint's
 config names, scores them and writes ``metrics.json`` and ``scores.npz`` into a new ``NAME-evaluate-*`` folder beside
 the run; where the benchmark has pixel masks (Ped2: ``ground_truth/ped2_pixel_masks.npz``) it also scores where the
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["is_video_experiment", "run_video_training", "is_video_checkpoint", "evaluate_video_checkpoint",
            "PIXEL_KEYS"]
-_RESULT_KEYS = ("auc", "mean_video_auc", "eer", "ap")
+_RESULT_KEYS = ("roc_auc", "mean_video_roc_auc", "eer", "average_precision")
 #: the pixel-level figures evaluate copies to the top of metrics.json (all of them are under its "pixel" key)
 PIXEL_KEYS = ("pixel_auc", "mean_video_pixel_auc", "ucsd_pixel_auc", "ucsd_pixel_eer")
 
@@ -159,7 +159,7 @@ def evaluate_video_checkpoint(checkpoint: str | os.PathLike[str], state: dict[st
     frames = evaluate_frames(per_video, data.test_labels)
     metrics = {
         "variant": config.model.variant, "error": error, **{k: frames[k] for k in _RESULT_KEYS},
-        "video_aucs": frames["video_aucs"], "test_videos": data.test_names, "n_frames": frames["n_frames"],
+        "video_roc_aucs": frames["video_roc_aucs"], "test_videos": data.test_names, "n_frames": frames["n_frames"],
         "n_anomalous": frames["n_anomalous"], "score_mode": config.score.mode, "checkpoint": str(checkpoint),
         "data": data.info, "commit": git_commit(),
     }

@@ -159,10 +159,10 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     record = {
         "key": unit.key, "method": unit.method, "label": unit.label, "seed": unit.seed,
         "num_slots": unit.num_slots or (video_model_options(config)["num_slots"] if VARIANTS[unit.method][0] else None),
-        "error": error, "auc": metrics["auc"], "mean_video_auc": metrics["mean_video_auc"], "eer": metrics["eer"],
-        "ap": metrics["ap"],
-        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("auc", "mean_video_auc")},
-        "video_aucs": metrics["video_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
+        "error": error, "roc_auc": metrics["roc_auc"], "mean_video_roc_auc": metrics["mean_video_roc_auc"],
+        "eer": metrics["eer"], "average_precision": metrics["average_precision"],
+        **{f"{key}_{e}": by_error[e]["metrics"][key] for e in ERRORS for key in ("roc_auc", "mean_video_roc_auc")},
+        "video_roc_aucs": metrics["video_roc_aucs"], "n_frames": metrics["n_frames"], "n_anomalous": metrics["n_anomalous"],
         "epochs": len(result.history), "best_epoch": (result.best_epoch + 1) if result.best_epoch is not None else None,
         "final_train_loss": result.history[-1]["train_loss"] if result.history else None,
         "best_val_loss": result.best_val,
@@ -176,7 +176,7 @@ def run_unit(config: ExperimentConfig, data: VideoData, unit: Unit, unit_dir: Pa
     write_json(unit_dir / "metrics.json", record)
     if metrics.get("note"):
         log(f"{unit.key}: {metrics['note']}")
-    log(f"{unit.key}: frame AUC {record['auc']:.4f}, mean per-video AUC {record['mean_video_auc']:.4f}, "
+    log(f"{unit.key}: frame AUC {record['roc_auc']:.4f}, mean per-video AUC {record['mean_video_roc_auc']:.4f}, "
         f"EER {record['eer']:.4f}; train {record['train_seconds'] / 60:.1f} min, test {test_seconds / 60:.1f} min")
     return record
 
@@ -191,7 +191,8 @@ def _frame_metrics(per_video: list[np.ndarray], labels: list[np.ndarray]) -> dic
     nan = float("nan")
     note = ("no test videos: frame AUC needs a test/ folder with labels" if not per_video else
             f"no frame AUC: the {n} scored test frames are {'all anomalous' if n_anomalous else 'all normal'}")
-    return {"auc": nan, "ap": nan, "eer": nan, "mean_video_auc": nan, "video_aucs": [nan] * len(per_video),
+    return {"roc_auc": nan, "average_precision": nan, "eer": nan, "mean_video_roc_auc": nan,
+            "video_roc_aucs": [nan] * len(per_video),
             "n_frames": n, "n_anomalous": n_anomalous, "note": note}
 
 

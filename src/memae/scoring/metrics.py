@@ -1,18 +1,52 @@
-"""Detection metrics from scikit-learn with one convention: label 1 = anomaly, higher score = more anomalous."""
+"""Detection metrics from scikit-learn with one convention: label 1 = anomaly, higher score = more anomalous.
+
+Every pipeline (the tables, ADBench, video, ``memae evaluate``) computes its metrics here and names them with one
+vocabulary: ``roc_auc``, ``average_precision``, ``precision``, ``recall``, ``f1``, ``threshold``, ``eer`` and
+``eer_threshold``; ``mean_roc_auc`` over a table's classes; per video ``mean_video_roc_auc`` and
+``video_roc_aucs``; a suffix names a variant (``roc_auc_mae``: with the absolute error).  Files written before it
+used other names; :func:`canonical_metrics` reads them (:data:`METRIC_ALIASES`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
 
 from ..errors import DataError
-from .video import HEATMAP_SMOOTH, equal_error_rate, heatmap
+from .heatmaps import HEATMAP_SMOOTH, heatmap
 
-__all__ = ["roc_auc", "average_precision", "top_fraction_threshold", "threshold_metrics", "detection_report",
+__all__ = ["roc_auc", "average_precision", "equal_error_rate", "METRIC_ALIASES", "canonical_metrics",
+           "top_fraction_threshold", "threshold_metrics", "detection_report",
            "pixel_roc_auc", "coverage_scores", "UCSD_COVERAGE", "PixelLocalisation"]
+
+
+# Old name -> the vocabulary's, for result files written before it (metrics.json, results.csv, adbench.csv,
+# summary.json); only code that reads stored results uses it.
+METRIC_ALIASES = {
+    "auc": "roc_auc",
+    "ap": "average_precision",
+    "auc_pr": "average_precision",
+    "mean_auc": "mean_roc_auc",  # table1's summary.json
+    "mean_video_auc": "mean_video_roc_auc",
+    "video_aucs": "video_roc_aucs",
+}
+
+
+def canonical_metrics(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with old metric names (:data:`METRIC_ALIASES`, also with a ``_<variant>`` suffix such as
+    ``auc_mae``) renamed to the vocabulary's; a key already in the vocabulary wins over its old name."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        new = METRIC_ALIASES.get(key)
+        if new is None:
+            base, sep, variant = key.rpartition("_")
+            new = METRIC_ALIASES[base] + sep + variant if sep and base in METRIC_ALIASES else key
+        if new == key or new not in record:
+            out[new] = value
+    return out
 
 
 def _check(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -38,6 +72,23 @@ def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
     if not labels.any():
         return float("nan")
     return float(skm.average_precision_score(labels, scores))
+
+
+def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """EER from sklearn's ROC curve: the rate where FPR = FNR, interpolated between ROC points.
+
+    Returns ``(eer, threshold)``; the threshold is that of the ROC point at or just past the crossing.
+    """
+    fpr, tpr, thr = skm.roc_curve(labels, scores)
+    fnr = 1.0 - tpr
+    diff = fnr - fpr  # starts at 1 (fpr=0, tpr=0) and decreases to -1, so it crosses zero once
+    i = int(np.argmax(diff <= 0))
+    if i == 0 or diff[i] == 0:
+        return float(fpr[i]), float(thr[i])
+    # Linear interpolation of both rates between points i-1 and i to where they are equal.
+    a = diff[i - 1] / (diff[i - 1] - diff[i])
+    eer = fpr[i - 1] + a * (fpr[i] - fpr[i - 1])
+    return float(eer), float(thr[i])
 
 
 def top_fraction_threshold(scores: np.ndarray, fraction: float) -> float:

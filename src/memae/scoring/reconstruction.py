@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..config import SCORE_ERRORS
+from ..functional import reconstruction_error
 from ..training.distributed import DistInfo, shard_indices
 from ..training.trainer import as_dataset
 
@@ -18,12 +19,6 @@ ERRORS = SCORE_ERRORS  # paper: squared error; authors' video code: mean absolut
 
 def _inputs(batch):  # a DataLoader batch of a (x, y) dataset is a pair; scoring needs x only
     return batch[0] if isinstance(batch, (tuple, list)) else batch
-
-
-def _per_sample(reconstruction: Tensor, x: Tensor, error: str) -> Tensor:
-    diff = reconstruction - x
-    per_element = diff.pow(2) if error == "mse" else diff.abs()
-    return per_element.flatten(1).mean(1)
 
 
 @torch.no_grad()
@@ -58,7 +53,7 @@ def reconstruction_errors(
     # A loader without a generator draws its workers' base seed from the global stream: scoring leaves that alone.
     for batch in DataLoader(Subset(dataset, indices), batch_size, shuffle=False, generator=torch.Generator()):
         x = _inputs(batch).to(device)
-        scores.append(_per_sample(model(x)[0], x, error).double().cpu())
+        scores.append(reconstruction_error(model(x)[0], x, error).double().cpu())
     local = torch.cat(scores).numpy() if scores else np.zeros(0)
     if not info.enabled:
         return local

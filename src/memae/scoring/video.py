@@ -12,12 +12,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 from memae.config import SCORE_MODES  # the names a config's score.mode may take, listed once
 from memae.errors import DataError
 
+from .heatmaps import HEATMAP_SMOOTH, heatmap, pixel_error_map  # noqa: F401  (their old home: re-exported)
+from .metrics import average_precision, equal_error_rate, roc_auc  # equal_error_rate lived here: still importable
+
 FILL_MODES = ("nan", "nearest")
+
+
+def check_one_of(name: str, value: str, choices: Sequence[str]) -> None:
+    """A :class:`DataError` ``"<name> must be one of a, b, got 'x'"`` unless ``value`` is in ``choices``."""
+    if value not in choices:
+        raise DataError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def num_clips(num_frames: int, clip_len: int = 16, stride: int = 1) -> int:
@@ -58,10 +66,8 @@ def frame_scores_from_clips(
     scored : np.ndarray
         bool ``(num_frames,)``, True where a clip gave the frame its score (independent of ``fill``).
     """
-    if mode not in SCORE_MODES:
-        raise DataError(f"mode must be one of {', '.join(SCORE_MODES)}, got {mode!r}")
-    if fill not in FILL_MODES:
-        raise DataError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}")
+    check_one_of("mode", mode, SCORE_MODES)
+    check_one_of("fill", fill, FILL_MODES)
     if clip_len < 1 or stride < 1:
         raise DataError(f"clip_len and stride must be >= 1, got clip_len={clip_len}, stride={stride}")
     errors = np.asarray(clip_errors, dtype=np.float64).reshape(-1)
@@ -129,23 +135,6 @@ def regularity(scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
-    """EER from sklearn's ROC curve: the rate where FPR = FNR, interpolated between ROC points.
-
-    Returns ``(eer, threshold)``; the threshold is that of the ROC point at or just past the crossing.
-    """
-    fpr, tpr, thr = roc_curve(labels, scores)
-    fnr = 1.0 - tpr
-    diff = fnr - fpr  # starts at 1 (fpr=0, tpr=0) and decreases to -1, so it crosses zero once
-    i = int(np.argmax(diff <= 0))
-    if i == 0 or diff[i] == 0:
-        return float(fpr[i]), float(thr[i])
-    # Linear interpolation of both rates between points i-1 and i to where they are equal.
-    a = diff[i - 1] / (diff[i - 1] - diff[i])
-    eer = fpr[i - 1] + a * (fpr[i] - fpr[i - 1])
-    return float(eer), float(thr[i])
-
-
 def evaluate_frames(
     per_video_scores: Sequence[np.ndarray],
     per_video_labels: Sequence[np.ndarray],
@@ -166,9 +155,9 @@ def evaluate_frames(
     Returns
     -------
     dict
-        ``auc`` (pooled frame ROC-AUC), ``ap`` (average precision, anomalous = positive), ``eer`` and
-        ``eer_threshold``, ``mean_video_auc`` (mean over videos with both classes; NaN if none),
-        ``video_aucs`` (per video, NaN where skipped), ``n_videos_skipped`` (one-class videos),
+        ``roc_auc`` (pooled frame ROC-AUC), ``average_precision`` (anomalous = positive), ``eer`` and
+        ``eer_threshold``, ``mean_video_roc_auc`` (mean over videos with both classes; NaN if none),
+        ``video_roc_aucs`` (per video, NaN where skipped), ``n_videos_skipped`` (one-class videos),
         ``n_videos``, ``n_frames`` (scored frames), ``n_anomalous``, ``n_unscored`` and ``normalized``.
     """
     if len(per_video_scores) != len(per_video_labels):
@@ -193,7 +182,7 @@ def evaluate_frames(
         a, y = a[keep], y[keep]
         all_scores.append(a)
         all_labels.append(y)
-        video_aucs.append(float(roc_auc_score(y, a)) if 0 < y.sum() < y.size else float("nan"))
+        video_aucs.append(roc_auc(y, a))  # NaN for a one-class video
     scores = np.concatenate(all_scores)
     labels = np.concatenate(all_labels)
     if labels.size == 0 or labels.all() or not labels.any():
@@ -204,12 +193,12 @@ def evaluate_frames(
     eer, eer_thr = equal_error_rate(labels, scores)
     valid = [v for v in video_aucs if not np.isnan(v)]
     return {
-        "auc": float(roc_auc_score(labels, scores)),
-        "ap": float(average_precision_score(labels, scores)),
+        "roc_auc": roc_auc(labels, scores),
+        "average_precision": average_precision(labels, scores),
         "eer": eer,
         "eer_threshold": eer_thr,
-        "mean_video_auc": float(np.mean(valid)) if valid else float("nan"),
-        "video_aucs": video_aucs,
+        "mean_video_roc_auc": float(np.mean(valid)) if valid else float("nan"),
+        "video_roc_aucs": video_aucs,
         "n_videos": len(video_aucs),
         "n_videos_skipped": len(video_aucs) - len(valid),
         "n_frames": int(labels.size),
@@ -217,51 +206,3 @@ def evaluate_frames(
         "n_unscored": n_unscored,
         "normalized": bool(normalize),
     }
-
-
-def pixel_error_map(
-    errors: np.ndarray, out_size: tuple[int, int], resample: str = "bilinear"
-) -> np.ndarray:
-    """Upsample an error map ``(h, w)`` or a stack ``(T, h, w)`` to ``out_size = (H, W)`` (for figures).
-
-    Uses Pillow's float ("F") images; returns float32 ``(H, W)`` or ``(T, H, W)``.
-    """
-    from PIL import Image
-
-    filters = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST,
-               "bicubic": Image.Resampling.BICUBIC}
-    if resample not in filters:
-        raise DataError(f"resample must be one of {', '.join(filters)}, got {resample!r}")
-    e = np.asarray(errors, dtype=np.float32)
-    if e.ndim not in (2, 3):
-        raise DataError(f"expected an error map (h, w) or (T, h, w), got shape {e.shape}")
-    H, W = (int(v) for v in out_size)
-    if H < 1 or W < 1:
-        raise DataError(f"out_size must be positive (H, W), got {out_size!r}")
-    frames = e[None] if e.ndim == 2 else e
-    out = np.stack([
-        np.asarray(Image.fromarray(np.ascontiguousarray(f)).resize((W, H), filters[resample]))
-        for f in frames
-    ]).astype(np.float32)
-    return out[0] if e.ndim == 2 else out
-
-
-HEATMAP_SMOOTH = 1.0  # sigma, in model pixels, of the Gaussian that --heatmaps PNGs and the pixel metrics apply
-
-
-def heatmap(error_map: np.ndarray, out_size: tuple[int, int], smooth: float = HEATMAP_SMOOTH) -> np.ndarray:
-    """A per-pixel error map ``(h, w)`` at model resolution as ``memae score-video --heatmaps`` draws it: Gaussian
-    smoothing (``smooth`` = sigma in model pixels; 0 = none), then bilinear upsampling to ``out_size = (H, W)``.
-
-    Returns float32 ``(H, W)``.
-    """
-    emap = np.asarray(error_map, dtype=np.float32)
-    if emap.ndim != 2:
-        raise DataError(f"expected one error map (h, w), got shape {emap.shape}")
-    if smooth > 0:
-        from scipy.ndimage import gaussian_filter
-
-        emap = gaussian_filter(emap, smooth)
-    if emap.shape == tuple(int(v) for v in out_size):
-        return emap
-    return pixel_error_map(emap, out_size)

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..io import atomic_path
-from .video import HEATMAP_SMOOTH, heatmap, nearest_fill, pixel_error_map
+from .heatmaps import HEATMAP_SMOOTH, heatmap, pixel_error_map
+from .video import nearest_fill
 
 __all__ = ["OVERLAY_VIDEO_SUFFIXES", "DEFAULT_OVERLAY_MAX", "OverlayWriter", "overlay_scale", "write_scores_csv",
            "plot_regularity", "write_events_csv", "LiveWriter", "PeakHeatmaps"]

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ..data.video import DamageReport, VideoSource, clip_to_tensor, iter_clips, open_video, resize_frame, to_grey
 from ..config import SCORE_ERRORS
 from ..errors import DataError
-from .video import SCORE_MODES, frame_scores_from_clips
+from ..functional import reconstruction_error
+from .video import SCORE_MODES, check_one_of, frame_scores_from_clips
 
-__all__ = ["VideoScores", "score_video", "model_clip_shape", "clip_error_maps", "FrameCallback", "ERRORS"]
+__all__ = ["VideoScores", "score_video", "model_clip_shape", "FrameCallback", "ERRORS"]
 
 ERRORS = SCORE_ERRORS  # mse: the paper's squared error; mae: the authors' video code (mean absolute residual)
 
@@ -99,12 +100,6 @@ def model_clip_shape(model: nn.Module) -> tuple[int, tuple[int, int]]:
     return int(shape[1]), (int(shape[2]), int(shape[3]))
 
 
-def clip_error_maps(reconstruction: Tensor, x: Tensor, error: str) -> Tensor:
-    """Per-element error ``(B, 1, L, h, w)``: squared (``"mse"``) or absolute (``"mae"``) residual."""
-    diff = reconstruction.float() - x.float()
-    return diff.pow(2) if error == "mse" else diff.abs()
-
-
 @torch.no_grad()
 def score_video(
     model: nn.Module,
@@ -159,10 +154,8 @@ def score_video(
         Unknown ``error``/``mode``, a frame size or clip length that does not fit the model, or a video shorter
         than one clip.
     """
-    if error not in ERRORS:
-        raise DataError(f"error must be one of {', '.join(ERRORS)}, got {error!r}")
-    if mode not in SCORE_MODES:
-        raise DataError(f"mode must be one of {', '.join(SCORE_MODES)}, got {mode!r}")
+    check_one_of("error", error, ERRORS)
+    check_one_of("mode", mode, SCORE_MODES)
     if batch_size < 1 or stride < 1:
         raise DataError(f"batch_size and stride must be >= 1, got batch_size={batch_size}, stride={stride}")
     model_len, model_size = model_clip_shape(model)
@@ -207,7 +200,7 @@ def score_video(
 
     def run_batch() -> None:
         x = torch.stack([clip_to_tensor(c) for c in batch]).to(device)  # (B, 1, L, h, w) in [-1, 1]
-        maps = clip_error_maps(model(x)[0], x, error)
+        maps = reconstruction_error(model(x)[0].float(), x.float(), error, reduce=False)  # (B, 1, L, h, w)
         errors.append(maps.flatten(1).mean(1).double().cpu().numpy())
         if on_frame is not None:
             centre_maps = maps[:, 0, centre].cpu().numpy().astype(np.float32)  # (B, h, w)

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from ..config import TrainConfig
 from ..console import show_progress
 from ..errors import CheckpointError, ConfigError, DataError, DivergenceError
-from ..functional import entropy_loss
+from ..functional import entropy_loss, reconstruction_error
 from ..io import write_csv
 from ..memory import MemoryModule
 from ..models.memae import LossBreakdown
@@ -88,7 +88,7 @@ def _sample_errors(model: nn.Module, x: Tensor) -> tuple[Tensor, Tensor | None]:
     if hasattr(model, "sample_errors"):
         return model.sample_errors(x).detach().float(), None
     reconstruction, weights = model(x)
-    return ((reconstruction - x) ** 2).flatten(1).mean(1), weights
+    return reconstruction_error(reconstruction, x), weights
 
 
 def _eval_grad(model: nn.Module):
