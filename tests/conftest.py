@@ -25,6 +25,22 @@ def datasets_root():
     return Path(os.environ.get("MEMAE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """``benchmark_script(name)`` imports ``benchmarks/NAME.py`` (the study scripts are files, not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name: str):
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
 @pytest.fixture
 def run_cli(capsys):
     """``run_cli(args)`` runs ``memae ARGS`` in-process and returns ``(exit code, stdout, stderr)``."""
