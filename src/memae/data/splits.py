@@ -207,29 +207,35 @@ def one_class_split(
             f"class {normal_class} has only {n_normal} samples: too few for a {train_fraction:.3g} train share "
             f"with {val_fraction:.3g} validation; use a larger dataset or other fractions"
         )
-    # a / (t + a) = f  =>  a = t * f / (1 - f)
-    n_anomaly = max(1, round_count(n_test_normal * anomaly_fraction / (1.0 - anomaly_fraction)))
-    pool = np.flatnonzero(labels != normal_class)
-    if pool.size < n_anomaly:
-        raise DataError(
-            f"need {n_anomaly} anomalies for a {anomaly_fraction:.0%} share of the test set but the other classes "
-            f"have only {pool.size} samples; lower anomaly_fraction or add data"
-        )
-    anomalies = rng.choice(pool, size=n_anomaly, replace=False)
-
-    val_idx = np.sort(normals[:n_val])
-    train_idx = np.sort(normals[n_val:n_train_all])
-    test_all = np.concatenate([normals[n_train_all:], anomalies])
-    is_anomaly = np.concatenate([np.zeros(n_test_normal, bool), np.ones(n_anomaly, bool)])
-    order = np.argsort(test_all, kind="stable")
+    test_idx, test_is_anomaly = _one_class_test_set(
+        labels, normal_class, normals[n_train_all:], anomaly_fraction, rng,
+        "the other classes have only {n} samples; lower anomaly_fraction or add data")
     return OneClassSplit(
-        train_idx=_readonly(train_idx.astype(np.int64)),
-        val_idx=_readonly(val_idx.astype(np.int64)),
-        test_idx=_readonly(test_all[order].astype(np.int64)),
-        test_is_anomaly=_readonly(is_anomaly[order]),
+        train_idx=_readonly(np.sort(normals[n_val:n_train_all]).astype(np.int64)),
+        val_idx=_readonly(np.sort(normals[:n_val]).astype(np.int64)),
+        test_idx=test_idx,
+        test_is_anomaly=test_is_anomaly,
         normal_class=int(normal_class),
         seed=int(seed),
     )
+
+
+def _one_class_test_set(labels: np.ndarray, normal_class: int, test_normals: np.ndarray, anomaly_fraction: float,
+                        rng: np.random.Generator, shortage: str) -> tuple[np.ndarray, np.ndarray]:
+    """Test indices (sorted, read-only) and their anomaly flags: ``test_normals`` plus anomalies drawn by ``rng``
+    from the other classes of ``labels`` for an ``anomaly_fraction`` share.  ``shortage`` ends the error when the
+    other classes have too few samples (``{n}``: how many they have)."""
+    # a / (t + a) = f  =>  a = t * f / (1 - f)
+    n_anomaly = max(1, round_count(test_normals.size * anomaly_fraction / (1.0 - anomaly_fraction)))
+    pool = np.flatnonzero(labels != normal_class)
+    if pool.size < n_anomaly:
+        raise DataError(f"need {n_anomaly} anomalies for a {anomaly_fraction:.0%} share of the test set but "
+                        + shortage.format(n=pool.size))
+    anomalies = rng.choice(pool, size=n_anomaly, replace=False)
+    test_all = np.concatenate([test_normals, anomalies])
+    is_anomaly = np.concatenate([np.zeros(test_normals.size, bool), np.ones(n_anomaly, bool)])
+    order = np.argsort(test_all, kind="stable")
+    return _readonly(test_all[order].astype(np.int64)), _readonly(is_anomaly[order])
 
 
 def official_test_split(
@@ -257,25 +263,17 @@ def official_test_split(
     inside = one_class_split(train_labels, normal_class, seed, train_fraction, anomaly_fraction, val_fraction)
     if test_labels.ndim != 1 or test_labels.dtype.kind not in "iu":
         raise DataError(f"test labels must be a 1-D integer array, got {test_labels.dtype} of shape {test_labels.shape}")
-    rng = np.random.default_rng([seed, 1])
     normals = np.flatnonzero(test_labels == normal_class)
     if normals.size < 1:
         raise DataError(f"the official test set has no images of class {normal_class}; use data.protocol: paper")
-    n_anomaly = max(1, round_count(normals.size * anomaly_fraction / (1.0 - anomaly_fraction)))
-    pool = np.flatnonzero(test_labels != normal_class)
-    if pool.size < n_anomaly:
-        raise DataError(f"need {n_anomaly} anomalies for a {anomaly_fraction:.0%} share of the test set but the "
-                        f"official test set's other classes have {pool.size}; lower anomaly_fraction")
-    anomalies = rng.choice(pool, size=n_anomaly, replace=False)
-    test_all = np.concatenate([normals, anomalies])
-    is_anomaly = np.concatenate([np.zeros(normals.size, bool), np.ones(n_anomaly, bool)])
-    order = np.argsort(test_all, kind="stable")
-    offset = len(train_labels)
+    test_idx, test_is_anomaly = _one_class_test_set(
+        test_labels, normal_class, normals, anomaly_fraction, np.random.default_rng([seed, 1]),
+        "the official test set's other classes have {n}; lower anomaly_fraction")
     return OneClassSplit(
         train_idx=inside.train_idx,
         val_idx=inside.val_idx,
-        test_idx=_readonly((test_all[order] + offset).astype(np.int64)),
-        test_is_anomaly=_readonly(is_anomaly[order]),
+        test_idx=_readonly(test_idx + len(train_labels)),  # indices into concatenate([train, test])
+        test_is_anomaly=test_is_anomaly,
         normal_class=int(normal_class),
         seed=int(seed),
     )
