@@ -70,15 +70,15 @@ def add_score_video_parser(subparsers: argparse._SubParsersAction) -> argparse.A
 
 
 def cmd_score_video(args: argparse.Namespace) -> int:
+    from ..data.locations import is_stream
     from ..io import check_checkpoint_file, resolve_checkpoint
 
     # a wrong checkpoint or video path fails in one line before torch and PyAV load (that once took 5-13 s)
     check_checkpoint_file(resolve_checkpoint(args.checkpoint))
-    if args.video != "-" and "://" not in args.video and not Path(args.video).exists():
+    live = is_stream(args.video)
+    if not live and not Path(args.video).exists():
         raise DataError(f"{args.video}: no such video file or frame folder; pass a video file, a folder of frames, "
                         "'-' for standard input or a URL")
-    from ..data.stream import is_stream
-
     from .checks import check_output_dir, check_output_file
 
     if args.batch_size < 1:
@@ -92,7 +92,6 @@ def cmd_score_video(args: argparse.Namespace) -> int:
         check_output_file(args.overlay, "--overlay")
     else:
         check_output_dir(args.overlay, "--overlay")
-    live = is_stream(args.video)
     if live and args.plot:
         raise MemAEError("--plot draws a whole video's regularity; a stream (stdin or a URL) has no end to wait for")
     if live and args.mode == "mean":

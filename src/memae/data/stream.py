@@ -17,17 +17,11 @@ from typing import Any
 import numpy as np
 
 from memae.data.frames import _short
+from memae.data.locations import STDIN, is_stream
 from memae.data.video_sources import VideoSource, _av_errors, _import_av
 from memae.errors import DataError
 
 __all__ = ["STDIN", "is_stream", "StreamSource"]
-
-STDIN = "-"
-
-
-def is_stream(location: str) -> bool:
-    """Whether a video argument names a stream (``-`` for standard input, or a URL) rather than a file or folder."""
-    return location == STDIN or "://" in location
 
 
 class StreamSource(VideoSource):
