@@ -23,7 +23,7 @@ from memae.config import (
 )
 from memae.errors import ConfigError, UnknownNameError
 from memae.experiments.progress import RunStore
-from memae.experiments.video import _comparable, _reuse_units
+from memae.experiments.video import comparable_settings, reuse_units
 from memae.experiments.video_unit import Unit, build_video_model, check_video_config
 from memae.experiments.video_run import is_video_checkpoint, is_video_experiment
 from memae.models import build_model, check_model_section
@@ -76,22 +76,22 @@ def test_old_video_run_folder_loads_like_the_preset_it_came_from():
 
 def test_reuse_sees_an_old_run_with_the_same_settings_as_the_same(tmp_path):
     old, new = video_config(OLD_VIDEO), video_config("cpu", SAME_AS_OLD_VIDEO)
-    assert _comparable(old) == _comparable(new)
+    assert comparable_settings(old) == comparable_settings(new)
     # an option left to its default compares equal to the default stated
     unstated = video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.entropy_weight=null"])
-    assert unstated.model.options.entropy_weight is None and _comparable(unstated) == _comparable(old)
+    assert unstated.model.options.entropy_weight is None and comparable_settings(unstated) == comparable_settings(old)
     changed = video_config("cpu", [*SAME_AS_OLD_VIDEO, "model.options.width=0.5"])
-    assert _comparable(changed)["model.options.width"] != _comparable(old)["model.options.width"]
+    assert comparable_settings(changed)["model.options.width"] != comparable_settings(old)["model.options.width"]
 
     source, run_dir = tmp_path / "old-run", tmp_path / "new-run"
     (source / "memae-seed1").mkdir(parents=True)
     (source / "config.yaml").write_text(OLD_VIDEO.read_text())
     (source / "memae-seed1" / "metrics.json").write_text(json.dumps({"auc": 0.9}))
     run_dir.mkdir()
-    _reuse_units(source, RunStore(run_dir, "table4"), new, [Unit("memae", 1)])
+    reuse_units(source, RunStore(run_dir, "table4"), new, [Unit("memae", 1)])
     assert (run_dir / "memae-seed1" / "metrics.json").is_file()
     with pytest.raises(ConfigError, match="differs in model.options.width"):
-        _reuse_units(source, RunStore(run_dir, "table4"), changed, [Unit("memae", 1)])
+        reuse_units(source, RunStore(run_dir, "table4"), changed, [Unit("memae", 1)])
 
 
 def test_old_video_checkpoints_are_recognised_and_evaluated_with_their_settings(tmp_path):

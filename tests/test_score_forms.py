@@ -175,9 +175,9 @@ def test_tiny_table_warns_and_claims_no_validation(only_run, run_cli, tmp_path):
 
 
 def test_print_metrics_says_undefined_auc_in_words(capsys):
-    from memae.cli.main import _print_metrics
+    from memae.cli.main import print_metrics
 
-    _print_metrics({"roc_auc": float("nan"), "precision": 0.0, "best_epoch": 2, "best_val_loss": None})
+    print_metrics({"roc_auc": float("nan"), "precision": 0.0, "best_epoch": 2, "best_val_loss": None})
     out = capsys.readouterr().out
     assert "nan" not in out and "precision" not in out.split("\n")[-2] and "best_epoch=2" in out
     assert "one class only" in out

@@ -3,7 +3,7 @@
 import yaml
 
 from memae.config import load_config
-from memae.experiments.video import _comparable
+from memae.experiments.video import comparable_settings
 from memae.experiments.video_unit import build_video_model, check_video_config
 from memae.memory import DEFAULT_TEMPERATURE
 
@@ -36,5 +36,5 @@ def test_cosine_gets_the_memory_modules_default_temperature(tmp_path):
 def test_an_unset_temperature_compares_equal_to_its_default_when_reusing_runs(tmp_path):
     unset = video_config(_config_file(tmp_path))
     stated = video_config(_config_file(tmp_path, {"temperature": 1.0}))
-    assert _comparable(unset) == _comparable(stated)
-    assert _comparable(unset) != _comparable(video_config(_config_file(tmp_path, {"temperature": 0.5})))
+    assert comparable_settings(unset) == comparable_settings(stated)
+    assert comparable_settings(unset) != comparable_settings(video_config(_config_file(tmp_path, {"temperature": 0.5})))

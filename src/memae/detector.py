@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6 (also lacks __sklea
     raise ImportError("memae.MemAEDetector needs scikit-learn >= 1.6; run: pip install -U 'scikit-learn>=1.6'") from None
 
 from .data.splits import detector_holdout
-from .data.tables import TablePreprocessor, check_finite, is_dataframe
+from .data.tables import TablePreprocessor, check_finite, is_dataframe, with_table_input_tags
 from .errors import CheckpointError, ConfigError, DataError
 from .memory import resolve_shrink_threshold
 from .detector_base import (BaseDetector, DetectorParameterError, InstanceOf, Interval, Options, Satisfies,
@@ -204,10 +204,7 @@ class MemAEDetector(BaseDetector):
         self.verbose = verbose
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True  # string/object columns are one-hot encoded
-        tags.input_tags.categorical = True
-        tags.input_tags.allow_nan = False
+        tags = with_table_input_tags(super().__sklearn_tags__())
         tags.target_tags.required = False
         return tags
 

@@ -129,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if _is_main_process():
         if outcome.note:
             print(outcome.note)
-        _print_metrics(outcome.summary if outcome.summary is not None else outcome.metrics)
+        print_metrics(outcome.summary if outcome.summary is not None else outcome.metrics)
         print(f"run folder: {run_dir}")
     return 0
 
@@ -177,7 +177,7 @@ def _shared_run_dir(output_dir: str, name: str) -> Path:
 _THRESHOLD_METRICS = ("average_precision", "threshold", "precision", "recall", "f1", "eer")
 
 
-def _print_metrics(metrics: dict) -> None:
+def print_metrics(metrics: dict) -> None:
     """``k=v`` for the defined metrics; an undefined AUC (one class in the test split) is said in words, and the
     threshold metrics that would then be 0 or meaningless are not shown."""
     one_class = any(isinstance(metrics.get(k), float) and metrics[k] != metrics[k] for k in ("roc_auc",))
@@ -209,7 +209,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     outcome = evaluate_checkpoint(args.checkpoint, state, overrides, pixel=not args.no_pixel)
     for item in outcome.report:
         if isinstance(item, dict):
-            _print_metrics(item)
+            print_metrics(item)
         else:
             print(item)
     print(f"run folder: {outcome.run_dir}")

@@ -15,7 +15,7 @@ from memae.data.table_encoding import (SCALERS, MixedEncoder, PreprocessorNotFit
                                        _require_pandas, is_dataframe)
 from memae.errors import ConfigError, DataError
 
-__all__ = ["TablePreprocessor"]
+__all__ = ["TablePreprocessor", "with_table_input_tags"]
 
 
 class TablePreprocessor(TransformerMixin, BaseEstimator):
@@ -68,11 +68,7 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         self.dtype = dtype
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True  # string/object columns are one-hot encoded
-        tags.input_tags.categorical = True
-        tags.input_tags.allow_nan = False
-        return tags
+        return with_table_input_tags(super().__sklearn_tags__())
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "encoder_")
@@ -236,3 +232,12 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         for j, (name, values) in enumerate(numeric):  # column by column into one block: no list of copies to stack
             num_block[:, j] = _numeric_values(values, name, what)
         return cat_block, num_block
+
+
+def with_table_input_tags(tags: Any) -> Any:
+    """scikit-learn's tags of an estimator that takes raw tables through :class:`TablePreprocessor` (also
+    :class:`memae.MemAEDetector`): string and categorical columns are encoded, NaN is refused."""
+    tags.input_tags.string = True  # string/object columns are one-hot encoded
+    tags.input_tags.categorical = True
+    tags.input_tags.allow_nan = False
+    return tags

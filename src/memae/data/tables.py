@@ -36,13 +36,14 @@ from __future__ import annotations
 from memae.data.table_encoding import (SCALERS, MixedEncoder, PreprocessorNotFittedError, UnknownCategoryWarning,
                                        check_finite, is_dataframe, make_one_hot, make_scaler)
 from memae.data.table_files import LABEL_LIKE_NAMES, STRAY_SHARE, check_table_cells, read_table, warn_label_like_columns
-from memae.data.table_preprocessor import TablePreprocessor
+from memae.data.table_preprocessor import TablePreprocessor, with_table_input_tags
 
 __all__ = [
     "SCALERS",
     "MixedEncoder",
     "PreprocessorNotFittedError",
     "TablePreprocessor",
+    "with_table_input_tags",
     "UnknownCategoryWarning",
     "check_finite",
     "check_table_cells",

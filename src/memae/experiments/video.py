@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PRESETS", "METHODS", "PAPER_AUC", "QUICK", "main"]
+__all__ = ["PRESETS", "METHODS", "PAPER_AUC", "QUICK", "main", "reuse_units", "comparable_settings"]
 
 PRESETS = VIDEO_PRESETS  # reproduce --preset NAME: paper, cpu (the files configs/video_NAME.yaml)
 METHODS = {
@@ -101,12 +101,12 @@ NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "sco
 NOT_RESULT_SECTIONS = ("reproduce",)
 
 
-def _reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units: list[Unit]) -> None:
+def reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units: list[Unit]) -> None:
     """Copy the finished units of run ``source`` that this run also needs, if both runs share every setting."""
     if not (source / "config.yaml").is_file():
         raise ConfigError(f"cannot reuse {source}: it has no config.yaml; pass a run folder of 'memae reproduce'")
-    theirs = _comparable(check_video_config(load_config(source / "config.yaml")))  # an older layout is translated
-    ours = _comparable(config)
+    theirs = comparable_settings(check_video_config(load_config(source / "config.yaml")))  # an older layout is translated
+    ours = comparable_settings(config)
     differ = sorted(key for key, value in ours.items() if theirs.get(key) != value and key not in NOT_RESULT_KEYS)
     if differ:
         raise ConfigError(f"cannot reuse {source}: its config differs in {', '.join(differ)}; results trained with "
@@ -127,7 +127,7 @@ def _reuse_units(source: Path, store: RunStore, config: ExperimentConfig, units:
             log(f"{unit.key}: reused from {source} (same config)")
 
 
-def _comparable(config: ExperimentConfig) -> dict[str, Any]:
+def comparable_settings(config: ExperimentConfig) -> dict[str, Any]:
     """The settings of the config's sections as ``{"section.key": value}`` (model options as
     ``model.options.key``), with options left to the model's defaults written out (so that ``temperature: null``
     and the default's value, or an omitted and a stated ``entropy_weight: 0.0002``, compare equal)."""
@@ -234,7 +234,7 @@ def main(args: ReproduceOptions) -> int:
 
     try:
         for source in getattr(args, "reuse", None) or []:
-            _reuse_units(Path(source), store, config, units)
+            reuse_units(Path(source), store, config, units)
         data = build_video_data(config.data, progress=config.train.progress, log=log)
     except BaseException:
         if not getattr(args, "resume", None):
