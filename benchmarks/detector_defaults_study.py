@@ -23,6 +23,7 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +62,12 @@ def mean_ranks(auc: dict, keys: list, methods: list[str]) -> np.ndarray:
     return np.vstack([rankdata(-row) for row in matrix]).mean(axis=0)
 
 
-def report(rows: list[dict], candidates: list[str], folds: int, seeds: list[int]) -> str:
+def report(rows: list[dict], candidates: list[str], folds: int, seeds: list[int],
+           references: tuple[str, ...] = REFERENCES, base: str = "defaults") -> str:
+    """The study's markdown: candidates ranked per (table, seed), the choice, and the leave-tables-out check;
+    ``base`` is today's setting, the one every gain is measured against."""
     auc = {(r["table"], int(r["seed"]), r["method"]): float(r["roc_auc"]) for r in rows}
-    methods = candidates + [m for m in REFERENCES if any(r["method"] == m for r in rows)]
+    methods = candidates + [m for m in references if any(r["method"] == m for r in rows)]
     tables = sorted({r["table"] for r in rows if all((r["table"], s, m) in auc for s in seeds for m in methods)})
     keys = [(t, s) for t in tables for s in seeds]
     ranks = mean_ranks(auc, keys, candidates)
@@ -73,9 +77,9 @@ def report(rows: list[dict], candidates: list[str], folds: int, seeds: list[int]
              "|---|---|---|---|"]
     for m in methods:
         values = np.array([auc[k + (m,)] for k in keys])
-        base = np.array([auc[k + ("defaults",)] for k in keys])
+        today = np.array([auc[k + (base,)] for k in keys])
         rank = f"{ranks[candidates.index(m)]:.2f}" if m in candidates else "(reference)"
-        above = "—" if m == "defaults" else f"{int((values > base + 1e-12).sum())} of {len(keys)}"
+        above = "—" if m == base else f"{int((values > today + 1e-12).sum())} of {len(keys)}"
         lines.append(f"| {m} | {values.mean():.4f} | {rank} | {above} |")
     lines += ["", f"**Choice by mean rank over every table and seed: `{choice}`.**", "",
               f"Leave-tables-out check ({folds} groups of tables, by name order modulo {folds}): for each group, the "
@@ -91,28 +95,31 @@ def report(rows: list[dict], candidates: list[str], folds: int, seeds: list[int]
             continue
         pick = candidates[int(np.argmin(mean_ranks(auc, inside, candidates)))]
         there = np.mean([auc[k + (pick,)] for k in outside])
-        base = np.mean([auc[k + ("defaults",)] for k in outside])
-        held_gain.append(there - base)
-        lines.append(f"| {g} | {len(out)} | `{pick}` | {there:.4f} | {base:.4f} |")
-    in_gain = np.mean([auc[k + (choice,)] - auc[k + ("defaults",)] for k in keys])
+        today = np.mean([auc[k + (base,)] for k in outside])
+        held_gain.append(there - today)
+        lines.append(f"| {g} | {len(out)} | `{pick}` | {there:.4f} | {today:.4f} |")
+    in_gain = np.mean([auc[k + (choice,)] - auc[k + (base,)] for k in keys])
     lines += ["", f"Mean gain over today's defaults: {in_gain:+.4f} in sample (the choice on every table), "
               f"{np.mean(held_gain):+.4f} held out (each group scored by the choice made without it)."]
     return "\n".join(lines)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_study(candidates: dict[str, dict], references: tuple[str, ...], fit: Callable, *, default_out: str,
+              title: str, description: str, base: str = "defaults", argv: list[str] | None = None) -> int:
+    """The command line of a study: fit ``candidates`` and ``references`` (``fit(method, seed, X_train, X_test)`` ->
+    test scores) on every table and seed, a CSV row per fit, then :func:`report` into ``OUT.md``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-root", default="../shared/datasets/adbench")
-    parser.add_argument("--out", default="docs/results/detector_defaults_study")
+    parser.add_argument("--out", default=default_out)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--block", default="classical")
-    parser.add_argument("--methods", default=",".join([*CANDIDATES, *REFERENCES]))
+    parser.add_argument("--methods", default=",".join([*candidates, *references]))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tables", help="comma-separated table names (default: every table of the block, in order); "
                         "a second process on other tables shares the CSV")
     parser.add_argument("--reverse", action="store_true", help="visit the tables from the last (for a second process)")
     parser.add_argument("--report-only", action="store_true", help="write the report from the rows already in OUT.csv")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
     methods = args.methods.split(",")
@@ -139,7 +146,7 @@ def main() -> int:
             X_train, X_test, _, y_test = split_table(X, y, seed)
             for method in todo:
                 start = time.perf_counter()
-                scores = fit_score(method, seed, X_train, X_test)
+                scores = fit(method, seed, X_train, X_test)
                 row = {"block": table.block, "table": table.name, "seed": seed, "method": method,
                        "roc_auc": round(float(roc_auc_score(y_test, scores)), 6),
                        "seconds": round(time.perf_counter() - start, 2)}
@@ -152,13 +159,19 @@ def main() -> int:
         print(f"{table.name} done ({time.perf_counter() - tic:.0f} s)", flush=True)
     with open(csv_path) as f:
         rows = [r for r in csv.DictReader(f) if r["block"] == args.block]
-    candidates = [m for m in methods if m in CANDIDATES]
-    text = (f"# Table defaults: candidates on the ADBench development tables ({args.block})\n\n"
-            + report(rows, candidates, args.folds, seeds) + "\n\n"
+    ranked = [m for m in methods if m in candidates]
+    text = (f"# {title} ({args.block})\n\n"
+            + report(rows, ranked, args.folds, seeds, references, base) + "\n\n"
             + provenance(time.perf_counter() - tic, command="python " + " ".join(sys.argv)))
     write_text(out.with_suffix(".md"), text)
     print(text)
     return 0
+
+
+def main() -> int:
+    return run_study(CANDIDATES, REFERENCES, fit_score, default_out="docs/results/detector_defaults_study",
+                     title="Table defaults: candidates on the ADBench development tables",
+                     description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -222,3 +222,28 @@ def test_output_activation_bounds_the_reconstruction(activation, low, high):
     assert (linear(torch.randn(4, 1, 28, 28)).reconstruction > 1).any()  # no bound without one
     with pytest.raises(ConfigError, match="output_activation must be one of"):
         build_model("mnist", output_activation="relu6")
+
+
+def test_mlp_batch_norm_and_dropout_make_pyods_autoencoder_layer():
+    plain = build_model("mlp", "ae", in_features=12, hidden=[8, 4])
+    pyod_like = build_model("mlp", "ae", in_features=12, hidden=[8, 4], activation="relu", batch_norm=True, dropout=0.2)
+    kinds = lambda seq: [type(m).__name__ for m in seq]  # noqa: E731
+    assert kinds(plain.encoder) == ["Linear", "Tanh", "Linear"]  # the paper's table network: unchanged by default
+    assert kinds(pyod_like.encoder) == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]  # the code stays linear
+    assert kinds(pyod_like.decoder) == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    x = torch.randn(16, 12)
+    pyod_like.eval()
+    assert torch.equal(pyod_like(x).reconstruction, pyod_like(x).reconstruction)  # no dropout in eval mode
+    pyod_like.train()
+    assert not torch.equal(pyod_like(x).reconstruction, pyod_like(x).reconstruction)
+    rebuilt = build_model(**pyod_like.config)
+    assert kinds(rebuilt.encoder) == kinds(pyod_like.encoder)
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="dropout must be in"):
+            build_model("mlp", "ae", in_features=12, dropout=bad)
+    with pytest.raises(ConfigError, match="mlp networks only"):
+        build_model("mnist", "ae", batch_norm=True)
+    from memae.config import config_from_dict
+
+    with pytest.raises(ConfigError, match=r"model.options.dropout must be in \[0, 1\)"):
+        config_from_dict({"model": {"architecture": "mlp", "options": {"dropout": 1.5}}})

@@ -180,6 +180,8 @@ class ModelOptions:
     in_features: int | None = None  # mlp input width (None: the data's)
     hidden: list[int] | None = None  # mlp widths after the input, the code last
     activation: Activation | None = None
+    batch_norm: bool | None = None  # mlp: BatchNorm1d in each hidden layer (PyOD's AutoEncoder has it; the paper's net not)
+    dropout: float | None = None  # mlp: dropout after each hidden activation, in [0, 1) (PyOD's AutoEncoder: 0.2)
     padding: Padding | None = None  # conv
     code_dim: int | None = None  # conv: a fully connected bottleneck of this many numbers after the trunk
     first_kernel: int | None = None  # conv: the first encoder layer's kernel (the paper's "Conv2(1,2,16)" reads as 1)
@@ -199,6 +201,8 @@ class ModelOptions:
             value = getattr(self, name)
             if value is not None and (not value or min(value) < 1):
                 raise ConfigError(f"model.options.{name} must be a list of positive integers, got {value}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ConfigError(f"model.options.dropout must be in [0, 1), got {self.dropout}")
         for name in ("width", "temperature"):
             value = getattr(self, name)
             if value is not None and not value > 0:

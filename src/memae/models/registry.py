@@ -166,7 +166,8 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
             ``memae-noentropy`` or ``memae``.
         **overrides: ``num_slots``, ``shrink_threshold`` (float or ``"k/N"``), ``similarity``, ``temperature``,
             ``entropy_weight``, ``latent_l1_weight``, ``flatten_latent``, ``in_channels``, ``input_size``,
-            ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``activation``,
+            ``width`` (multiplies hidden channel counts), ``in_features`` and ``hidden`` (mlp widths), ``batch_norm`` and ``dropout`` (mlp: PyOD's
+            ``AutoEncoder`` layer), ``activation``,
             ``padding`` (conv: ``"same"`` or ``"valid"``), ``first_kernel`` (conv: the first encoder layer's kernel),
             ``output_activation`` (``"none"``, ``"sigmoid"`` or ``"tanh"`` after the decoder) and ``code_dim`` (conv: a fully connected bottleneck of this
             many numbers after the conv trunk; the memory, if any, reads it as one query per sample).
@@ -192,6 +193,10 @@ def build_model(architecture: str, variant: str = "memae", **overrides: Any) -> 
         encoder, decoder, code_dim, input_shape = _build_mlp(arch, options)
         flatten = False
     else:
+        for name in ("batch_norm", "dropout"):
+            if options.get(name):
+                raise ConfigError(f"{name} applies to mlp networks only; the conv networks have BatchNorm in every "
+                                  f"layer and no dropout")
         encoder, decoder, code_dim, input_shape, latent_size = _build_conv(arch, settings)
         flatten = bool(options.get("flatten_latent", arch.flatten_latent)) and options.get("code_dim") is None
         if flatten:
@@ -287,8 +292,9 @@ def _build_mlp(arch: Architecture, options: dict[str, Any]):
     activation = options.get("activation", arch.activation)
     if activation not in MLP_ACTIVATIONS:
         raise ConfigError(f"activation {activation!r} is not available for mlp networks; choose one of {', '.join(MLP_ACTIVATIONS)}")
-    encoder = mlp(widths, activation)
-    decoder = mlp(widths[::-1], activation)  # the mirror (built second: the initial weights keep their order)
+    layer = {"batch_norm": bool(options.get("batch_norm") or False), "dropout": float(options.get("dropout") or 0.0)}
+    encoder = mlp(widths, activation, **layer)
+    decoder = mlp(widths[::-1], activation, **layer)  # the mirror (built second: the initial weights keep their order)
     return encoder, decoder, widths[-1], (in_features,)
 
 
