@@ -510,6 +510,8 @@ def test_official_test_protocol_through_the_config(mnist_root, tmp_path: Path) -
     from memae.config import DataSection
     from memae.data.experiment import build_experiment_data
 
+    if not (mnist_root / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real mnist_root not found at {mnist_root}")
     mnist = build_experiment_data(DataSection(dataset="mnist", root=str(mnist_root), protocol="official-test",
                                               normal_class=1), seed=0)
     assert mnist.info["protocol"] == "official-test" and mnist.info["n_test"] > 1135  # all 1,135 test normals

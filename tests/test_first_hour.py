@@ -383,7 +383,8 @@ def test_score_accepts_common_npy_layouts(run_cli, tmp_path, capsys, digits_run)
         assert code == 0, (name, err)
         scores[name] = [float(r["score"]) for r in csv.DictReader(open(tmp_path / f"{name}.csv"))]
     assert scores["nhw"] == scores["nchw"] == scores["nhwc"] and len(scores["nchw"]) == 5
-    assert scores["hw"] == scores["nchw"][:1]
+    # one sample goes through the network as a batch of one: float kernels may differ from a batch of 5 in the last bits
+    assert np.allclose(scores["hw"], scores["nchw"][:1], rtol=1e-5, atol=0)
     np.save(tmp_path / "bad.npy", rng.random((5, 28, 28), dtype=np.float32))
     code, out, err = run_cli(["score", digits_run / "best.pt", tmp_path / "bad.npy", "--out", tmp_path / "b.csv"])
     one_line_error(code, err)
