@@ -97,7 +97,7 @@ QUICK: dict[str, Any] = {
 
 # do not change results (reproduce trains its table's methods, whatever model.variant says; the reproduce section
 # names the preset and Figure 7's memory sizes, which are part of each unit's key)
-NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "score.batch_size", "model.variant"}
+NOT_RESULT_KEYS = {"train.progress", "train.num_workers", "data.cache_dir", "data.root", "score.batch_size", "model.variant"}
 NOT_RESULT_SECTIONS = ("reproduce",)
 
 
