@@ -42,7 +42,6 @@ from memae.experiments.adbench import find_tables, load_table, split_table
 from memae.experiments.demo import CONFIG as DEMO_CONFIG
 from memae.experiments.runner import fit_and_score, provenance, with_overrides
 from memae.io import write_csv, write_text
-from memae.models import build_model
 
 BASELINE = "ae"
 BENCHES = ("adbench", "digits")
@@ -100,11 +99,8 @@ class RecipeDetector(MemAEDetector):
     model_options: dict[str, Any] = {}
     shrink_warmup_epochs: int = 0
 
-    def _build_model(self, in_features: int):
-        model = super()._build_model(in_features)
-        if not self.model_options:
-            return model
-        return build_model(**{**model.config, **self.model_options})  # model.config rebuilds the same network
+    def _model_options(self, in_features: int) -> dict[str, Any]:
+        return {**super()._model_options(in_features), **self.model_options}
 
     def _train(self, x: np.ndarray, seed: int, device: torch.device):
         if not self.shrink_warmup_epochs:
@@ -303,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         summary += summarise(rows, bench, listed)
     write_csv(out.parent / (out.name + ".summary.csv"), summary)
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
-    text = [f"# Memory recipes against a same-size AE (development data only)\n"]
+    text = ["# Memory recipes against a same-size AE (development data only)\n"]
     for bench in BENCHES:
         if any(s["bench"] == bench for s in summary):
             text += [f"## {bench}\n", markdown(summary, bench), ""]

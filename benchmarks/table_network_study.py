@@ -32,7 +32,6 @@ from detector_defaults_study import run_study  # noqa: E402
 
 from memae import MemAEDetector  # noqa: E402
 from memae.experiments.adbench import make_detector  # noqa: E402
-from memae.models import build_model  # noqa: E402
 
 #: name -> (MemAEDetector keyword arguments, extra mlp options for build_model).  All are the AE variant.
 CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -52,9 +51,8 @@ class NetworkDetector(MemAEDetector):
 
     network_options: dict[str, Any] = {}
 
-    def _build_model(self, in_features: int):
-        model = super()._build_model(in_features)
-        return build_model(**{**model.config, **self.network_options})
+    def _model_options(self, in_features: int) -> dict[str, Any]:
+        return {**super()._model_options(in_features), **self.network_options}
 
 
 def fit_score(method: str, seed: int, X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:

@@ -17,7 +17,6 @@ PyOD.  Conventions (PyOD's, which scikit-learn's outlier detectors invert): a hi
 from __future__ import annotations
 
 import copy
-import math
 import os
 from numbers import Integral, Real
 from pathlib import Path
@@ -250,17 +249,21 @@ class MemAEDetector(BaseDetector):
             return clone(spec)  # an unfitted copy: fit must not change the parameter
         return TablePreprocessor("auto", "none" if spec is None else spec)
 
-    def _build_model(self, in_features: int):
+    def _model_options(self, in_features: int) -> dict[str, Any]:
+        """The :func:`build_model` arguments of this detector's mlp (a study extends them, then builds once)."""
         shrink = self.shrink_threshold
-        return build_model(
-            "mlp",
-            self.variant,
-            in_features=int(in_features),
-            hidden=None if isinstance(self.hidden, str) else [int(h) for h in self.hidden],
-            num_slots=int(self.num_slots),
-            shrink_threshold=shrink if isinstance(shrink, str) else float(shrink),
-            entropy_weight=float(self.entropy_weight),
-        )
+        return {
+            "architecture": "mlp",
+            "variant": self.variant,
+            "in_features": int(in_features),
+            "hidden": None if isinstance(self.hidden, str) else [int(h) for h in self.hidden],
+            "num_slots": int(self.num_slots),
+            "shrink_threshold": shrink if isinstance(shrink, str) else float(shrink),
+            "entropy_weight": float(self.entropy_weight),
+        }
+
+    def _build_model(self, in_features: int):
+        return build_model(**self._model_options(in_features))
 
     def _train(self, x: np.ndarray, seed: int, device: torch.device) -> tuple[list[dict[str, float]], int]:
         """Adam on eq. 10; with a validation split, keep the weights of the best validation epoch."""
