@@ -49,7 +49,7 @@ READINGS = {
     "k3-code32-sigmoid-t0.25": {"first_kernel": 3, "code_dim": 32, "output_activation": "sigmoid", "temperature": 0.25},
 }
 FIELDS = ["reading", "variant", "normal_class", "seed", "best_epoch", "dev_auc_mse", "dev_auc_mae", "last_auc_mse",
-          "epoch_auc_sd_last5", "val_loss", "active_slots", "seconds", "epochs", "epoch_aucs"]
+          "epoch_auc_sd_last5", "val_loss", "active_slots", "seconds", "epochs", "epoch_aucs", "epoch_val_losses"]
 
 
 def errors(model: torch.nn.Module, x: np.ndarray, batch: int = 512) -> tuple[np.ndarray, np.ndarray, torch.Tensor | None]:
@@ -104,7 +104,9 @@ def main() -> None:
                        "epoch_auc_sd_last5": round(float(np.std(epoch_auc[-5:])), 4),
                        "val_loss": round(float(result.best_val), 6), "active_slots": round(active, 2),
                        "seconds": round(time.time() - start, 1), "epochs": epochs,
-                       "epoch_aucs": ";".join(f"{a:.4f}" for a in epoch_auc)}
+                       "epoch_aucs": ";".join(f"{a:.4f}" for a in epoch_auc),
+                       # with epoch_aucs, any early-stopping rule on the validation error can be replayed offline
+                       "epoch_val_losses": ";".join(f"{r['val_loss']:.7g}" for r in result.history)}
                 new = not Path(out).is_file()
                 with open(out, "a", newline="") as f:
                     writer = csv.DictWriter(f, FIELDS)

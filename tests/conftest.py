@@ -29,12 +29,14 @@ def datasets_root():
 def benchmark_script():
     """``benchmark_script(name)`` imports ``benchmarks/NAME.py`` (the study scripts are files, not a package)."""
     import importlib.util
+    import sys
     from pathlib import Path
 
     def load(name: str):
         path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there while the file runs
         spec.loader.exec_module(module)
         return module
 
