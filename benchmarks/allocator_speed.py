@@ -1,4 +1,4 @@
-"""Video training speed under three memory allocators: glibc's default, glibc without mmap, and jemalloc.
+"""Video training speed under three memory allocators: glibc's default, the memae CLI's glibc setting, jemalloc.
 
 PyTorch's CPU tensors come from ``malloc``.  glibc serves a block above its mmap threshold (at most 32 MiB) with a
 fresh ``mmap`` and unmaps it on ``free``, so the video network's large activation buffers are faulted in page by
@@ -8,8 +8,8 @@ process per allocator, in interleaved rounds so that a change of load hits every
 median training step, the minor page faults per step and the ratio to glibc's default:
 
 * ``glibc``: no setting;
-* ``glibc-no-mmap``: ``MALLOC_MMAP_MAX_=0`` (every block from the heap) and ``MALLOC_TRIM_THRESHOLD_`` at 4 GiB
-  (freed heap is kept for the next step);
+* ``glibc-heap``: what every ``memae`` command does at start (:func:`memae.cli.allocator.keep_freed_memory`):
+  ``mallopt`` serves every block from the heap and keeps up to 1 GiB of freed heap for the next step;
 * ``jemalloc``: ``LD_PRELOAD`` of ``libjemalloc.so.2`` with purging off, where the library is installed
   (Debian: ``apt-get install libjemalloc2``).
 
@@ -30,16 +30,14 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+KEEP = "_keep_freed_memory"  # not an environment variable: run_child passes --keep-freed-memory
 JEMALLOC_PATHS = ("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
                   "/usr/lib64/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2")
 
 
 def allocator_envs() -> dict[str, dict[str, str]]:
-    """Allocator name -> environment additions; jemalloc only where its library is found."""
-    envs = {
-        "glibc": {},
-        "glibc-no-mmap": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(4 << 30)},
-    }
+    """Allocator name -> environment additions (``KEEP`` = the CLI's setting); jemalloc where its library is found."""
+    envs = {"glibc": {}, "glibc-heap": {KEEP: "1"}}
     jemalloc = next((p for p in JEMALLOC_PATHS if Path(p).exists()), None)
     if jemalloc:
         envs["jemalloc"] = {"LD_PRELOAD": jemalloc, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
@@ -48,12 +46,15 @@ def allocator_envs() -> dict[str, dict[str, str]]:
 
 def run_child(extra_env: dict[str, str], args: argparse.Namespace) -> dict:
     """One ``video_speed.py`` run under ``extra_env``: its training step time, last loss, page faults, kernel share."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **extra_env}
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "LD_PRELOAD"}
+    env = {**inherited, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           **{k: v for k, v in extra_env.items() if k != KEEP}}
+    flags = ["--keep-freed-memory"] if KEEP in extra_env else []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "speed.json"
         subprocess.run([sys.executable, str(HERE / "video_speed.py"), "--presets", args.preset, "--threads", "1",
                         "--repeats", "1", "--warmup", "0", "--train-warmup", "1",
-                        "--train-repeats", str(args.steps), "--json", str(out)],
+                        "--train-repeats", str(args.steps), "--json", str(out), *flags],
                        env=env, check=True, stdout=subprocess.DEVNULL)
         row = json.loads(out.read_text())["rows"][0]
     return {key: row[key] for key in ("train_s_per_step", "train_last_loss", "train_minor_faults_per_step",

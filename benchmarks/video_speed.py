@@ -158,6 +158,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--num-slots", type=int, help="override every preset's memory size N")
     p.add_argument("--threads", type=int, help="torch.set_num_threads (CPU)")
     p.add_argument("--json", type=Path, help="also write the rows and the machine to this JSON file")
+    p.add_argument("--keep-freed-memory", action="store_true",
+                   help="the memae CLI's allocator setting (memae.cli.allocator; see benchmarks/allocator_speed.py)")
     args = p.parse_args(argv)
     args.presets = [s.strip() for s in args.presets.split(",") if s.strip()]
     return args
@@ -165,6 +167,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.keep_freed_memory:
+        from memae.cli.allocator import keep_freed_memory
+
+        keep_freed_memory()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
