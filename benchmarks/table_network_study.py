@@ -16,6 +16,8 @@ The choice is made as in the defaults study, whose machinery this script uses (:
 
     python benchmarks/table_network_study.py --data-root ../shared/datasets/adbench --seeds 1,2,3 \\
         --out docs/results/table_network_study
+    python benchmarks/table_network_study.py --data-root ../shared/datasets/adbench --seeds 1,2,3 \\
+        --methods "MemAE today,MemAE relu+bn+dropout,MemAE pyod network,IForest" --out docs/results/table_network_memae
 """
 
 from __future__ import annotations
@@ -33,13 +35,20 @@ from detector_defaults_study import run_study  # noqa: E402
 from memae import MemAEDetector  # noqa: E402
 from memae.experiments.adbench import make_detector  # noqa: E402
 
-#: name -> (MemAEDetector keyword arguments, extra mlp options for build_model).  All are the AE variant.
+PYOD_LAYER = {"activation": "relu", "batch_norm": True, "dropout": 0.2}
+#: name -> (MemAEDetector keyword arguments, extra mlp options for build_model).  The AE variant unless named; the
+#: ``MemAE ...`` candidates check a network chosen for the AE under the detector's own variant (``--methods``).
 CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "today": ({}, {}),
-    "relu+bn+dropout": ({}, {"activation": "relu", "batch_norm": True, "dropout": 0.2}),
+    "relu+bn+dropout": ({}, PYOD_LAYER),
     "widths 64-32": ({"hidden": [64, 32]}, {}),
-    "pyod network": ({"hidden": [64, 32]}, {"activation": "relu", "batch_norm": True, "dropout": 0.2}),
+    "pyod network": ({"hidden": [64, 32]}, PYOD_LAYER),
+    "MemAE today": ({"variant": "memae"}, {}),
+    "MemAE relu+bn+dropout": ({"variant": "memae"}, PYOD_LAYER),
+    "MemAE pyod network": ({"variant": "memae", "hidden": [64, 32]}, PYOD_LAYER),
 }
+#: What the plain command ranks (the AE study); the MemAE candidates run with --methods.
+AE_CANDIDATES = ("today", "relu+bn+dropout", "widths 64-32", "pyod network")
 #: Not ranked: PyOD's AutoEncoder at its own defaults (10 epochs) and at the candidates' 50 epochs; IForest.
 REFERENCES = ("AutoEncoder (PyOD)", "AutoEncoder (PyOD) at 50 epochs", "IForest")
 EQUAL_EPOCHS = 50  # memae.config.TABLE_RECIPE.epochs
@@ -58,7 +67,7 @@ class NetworkDetector(MemAEDetector):
 def fit_score(method: str, seed: int, X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
     if method in CANDIDATES:
         kwargs, options = CANDIDATES[method]
-        detector = NetworkDetector(variant="ae", random_state=seed, device="cpu", **kwargs)
+        detector = NetworkDetector(**{"variant": "ae", **kwargs}, random_state=seed, device="cpu")
         detector.network_options = options
         return detector.fit(X_train).decision_function(X_test)
     if method == "AutoEncoder (PyOD) at 50 epochs":
@@ -69,7 +78,10 @@ def fit_score(method: str, seed: int, X_train: np.ndarray, X_test: np.ndarray) -
 
 
 def main() -> int:
-    return run_study({name: {} for name in CANDIDATES}, REFERENCES, fit_score, base="today",
+    methods = sys.argv[sys.argv.index("--methods") + 1].split(",") if "--methods" in sys.argv else AE_CANDIDATES
+    base = "MemAE today" if "MemAE today" in methods else "today"
+    ranked = {name: {} for name in CANDIDATES if name in methods}
+    return run_study(ranked, REFERENCES, fit_score, base=base,
                      default_out="docs/results/table_network_study",
                      title="Table network: memae's AE against PyOD's AutoEncoder on the ADBench development tables",
                      description=__doc__.splitlines()[0])
