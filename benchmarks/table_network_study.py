@@ -36,16 +36,16 @@ from memae import MemAEDetector  # noqa: E402
 from memae.experiments.adbench import make_detector  # noqa: E402
 
 PYOD_LAYER = {"activation": "relu", "batch_norm": True, "dropout": 0.2}
-#: name -> (MemAEDetector keyword arguments, extra mlp options for build_model).  The AE variant unless named; the
-#: ``MemAE ...`` candidates check a network chosen for the AE under the detector's own variant (``--methods``).
-CANDIDATES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "today": ({}, {}),
-    "relu+bn+dropout": ({}, PYOD_LAYER),
-    "widths 64-32": ({"hidden": [64, 32]}, {}),
-    "pyod network": ({"hidden": [64, 32]}, PYOD_LAYER),
-    "MemAE today": ({"variant": "memae"}, {}),
-    "MemAE relu+bn+dropout": ({"variant": "memae"}, PYOD_LAYER),
-    "MemAE pyod network": ({"variant": "memae", "hidden": [64, 32]}, PYOD_LAYER),
+#: name -> MemAEDetector keyword arguments.  The AE variant unless named; the ``MemAE ...`` candidates check a
+#: network chosen for the AE under the detector's own variant (``--methods``).
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "today": {},
+    "relu+bn+dropout": PYOD_LAYER,
+    "widths 64-32": {"hidden": [64, 32]},
+    "pyod network": {"hidden": [64, 32], **PYOD_LAYER},
+    "MemAE today": {"variant": "memae"},
+    "MemAE relu+bn+dropout": {"variant": "memae", **PYOD_LAYER},
+    "MemAE pyod network": {"variant": "memae", "hidden": [64, 32], **PYOD_LAYER},
 }
 #: What the plain command ranks (the AE study); the MemAE candidates run with --methods.
 AE_CANDIDATES = ("today", "relu+bn+dropout", "widths 64-32", "pyod network")
@@ -54,21 +54,9 @@ REFERENCES = ("AutoEncoder (PyOD)", "AutoEncoder (PyOD) at 50 epochs", "IForest"
 EQUAL_EPOCHS = 50  # memae.config.TABLE_RECIPE.epochs
 
 
-class NetworkDetector(MemAEDetector):
-    """MemAEDetector whose mlp gets extra ``build_model`` options (``network_options``, set after construction:
-    a study device, not a parameter of the estimator)."""
-
-    network_options: dict[str, Any] = {}
-
-    def _model_options(self, in_features: int) -> dict[str, Any]:
-        return {**super()._model_options(in_features), **self.network_options}
-
-
 def fit_score(method: str, seed: int, X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
     if method in CANDIDATES:
-        kwargs, options = CANDIDATES[method]
-        detector = NetworkDetector(**{"variant": "ae", **kwargs}, random_state=seed, device="cpu")
-        detector.network_options = options
+        detector = MemAEDetector(**{"variant": "ae", **CANDIDATES[method]}, random_state=seed, device="cpu")
         return detector.fit(X_train).decision_function(X_test)
     if method == "AutoEncoder (PyOD) at 50 epochs":
         detector = make_detector("AutoEncoder (PyOD)", seed, X_train.shape[1])

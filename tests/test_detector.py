@@ -377,6 +377,21 @@ def test_save_load_keeps_a_preprocessor_parameter(tmp_path):
     np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
 
 
+def test_pyod_layer_options_build_that_network_and_survive_save_load(tmp_path):
+    X = np.random.default_rng(7).normal(size=(80, 5))
+    det = MemAEDetector(hidden=[16, 8], activation="relu", batch_norm=True, dropout=0.2, **FAST).fit(X)
+    layers = [type(m).__name__ for m in det.model_.encoder]
+    assert layers == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]  # the code layer stays linear
+    assert det.model_.encoder[3].p == 0.2 and det.model_.memory is not None
+    loaded = MemAEDetector.load(det.save(tmp_path / "d.pt"))
+    assert (loaded.activation, loaded.batch_norm, loaded.dropout) == ("relu", True, 0.2)
+    np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))  # eval mode: no dropout
+    for bad, match in (({"activation": "gelu"}, "activation"), ({"dropout": 1.0}, "dropout"),
+                       ({"batch_norm": "yes"}, "batch_norm")):
+        with pytest.raises(DetectorParameterError, match=match):
+            MemAEDetector(**bad, **FAST).fit(X)
+
+
 def test_load_reads_a_detector_saved_before_the_preprocessor_was_a_scikit_learn_transformer():
     """tests/data/detector_v1_minmax.pt: MemAEDetector(preprocessing=TablePreprocessor(scale="minmax",
     handle_unknown="error"), epochs=3, batch_size=64, device="cpu", random_state=0) fitted on the X below and

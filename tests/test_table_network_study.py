@@ -14,9 +14,8 @@ def study(benchmark_script):
 def test_candidates_build_the_network_they_name(study):
     x = np.random.default_rng(0).normal(size=(64, 6)).astype(np.float32)
     layers = {}
-    for name, (kwargs, options) in study.CANDIDATES.items():
-        detector = study.NetworkDetector(**{"variant": "ae", **kwargs}, random_state=0, device="cpu", epochs=1)
-        detector.network_options = options
+    for name, kwargs in study.CANDIDATES.items():
+        detector = study.MemAEDetector(**{"variant": "ae", **kwargs}, random_state=0, device="cpu", epochs=1)
         detector.fit(x)
         layers[name] = [type(m).__name__ for m in detector.model_.encoder]
         assert (detector.model_.memory is None) == (not name.startswith("MemAE "))  # the AE unless it says MemAE

@@ -41,6 +41,7 @@ from .memory import resolve_shrink_threshold
 from .detector_base import (BaseDetector, DetectorParameterError, InstanceOf, Interval, Options, Satisfies,
                             is_thresholder, positive_ints)
 from .models.memae import DEFAULT_ENTROPY_WEIGHT
+from .models.mlp import ACTIVATIONS
 from .models.registry import VARIANTS, build_model
 from .scoring.reconstruction import reconstruction_errors
 from .training.checkpoint import PREPROCESSOR_KEY, load_checkpoint, save_checkpoint
@@ -73,6 +74,16 @@ class MemAEDetector(BaseDetector):
     hidden : "auto" or list of int, default="auto"
         Encoder widths after the input, the code last (the decoder mirrors them).  ``"auto"`` halves the
         preprocessed width down to a small code (:func:`memae.models.registry.auto_hidden`).
+    activation : {"tanh", "relu", "leaky_relu"}, default="tanh"
+        The hidden layers' non-linearity (the code and the output layer stay linear).
+    batch_norm : bool, default=False
+        ``BatchNorm1d`` after each hidden ``Linear`` (before the activation), as in PyOD's ``AutoEncoder``.  Its
+        running statistics are recomputed over the training rows before each validation (``train.bn_recalibration``),
+        so the evaluated network is the one that was trained.
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden activation (PyOD's ``AutoEncoder``: 0.2).  With ``activation="relu"``,
+        ``batch_norm=True``, ``dropout=0.2`` and ``hidden=[64, 32]`` the network is PyOD's
+        (docs/results/table_network_study.md).
     num_slots : int, default=50
         ``N``, the number of memory slots.
     shrink_threshold : float in [0, 1) or str, default="1/N"
@@ -150,6 +161,9 @@ class MemAEDetector(BaseDetector):
     _parameter_rules = {
         **BaseDetector._parameter_rules,
         "hidden": [Options({"auto"}), Satisfies(positive_ints, "a non-empty list of positive ints")],
+        "activation": [Options(set(ACTIVATIONS))],
+        "batch_norm": [InstanceOf((bool, np.bool_), "a bool")],
+        "dropout": [Interval(Real, 0, 1, "left")],
         "num_slots": [Interval(Integral, 1, None, "left")],
         "shrink_threshold": [Interval(Real, 0, 1, "left"), InstanceOf(str, "a str such as '1/N'")],
         "entropy_weight": [Interval(Real, 0, None, "left")],
@@ -172,6 +186,9 @@ class MemAEDetector(BaseDetector):
         *,
         contamination: float = 0.1,
         hidden: str | list[int] = "auto",
+        activation: str = "tanh",
+        batch_norm: bool = False,
+        dropout: float = 0.0,
         num_slots: int = 50,
         shrink_threshold: float | str = "1/N",
         entropy_weight: float = DEFAULT_ENTROPY_WEIGHT,
@@ -188,6 +205,9 @@ class MemAEDetector(BaseDetector):
     ) -> None:
         self.contamination = contamination
         self.hidden = hidden
+        self.activation = activation
+        self.batch_norm = batch_norm
+        self.dropout = dropout
         self.num_slots = num_slots
         self.shrink_threshold = shrink_threshold
         self.entropy_weight = entropy_weight
@@ -257,6 +277,9 @@ class MemAEDetector(BaseDetector):
             "variant": self.variant,
             "in_features": int(in_features),
             "hidden": None if isinstance(self.hidden, str) else [int(h) for h in self.hidden],
+            "activation": str(self.activation),
+            "batch_norm": bool(self.batch_norm),
+            "dropout": float(self.dropout),
             "num_slots": int(self.num_slots),
             "shrink_threshold": shrink if isinstance(shrink, str) else float(shrink),
             "entropy_weight": float(self.entropy_weight),
