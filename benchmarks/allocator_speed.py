@@ -30,26 +30,23 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KEEP = "_keep_freed_memory"  # not an environment variable: run_child passes --keep-freed-memory
 JEMALLOC_PATHS = ("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
                   "/usr/lib64/libjemalloc.so.2", "/usr/local/lib/libjemalloc.so.2")
 
 
-def allocator_envs() -> dict[str, dict[str, str]]:
-    """Allocator name -> environment additions (``KEEP`` = the CLI's setting); jemalloc where its library is found."""
-    envs = {"glibc": {}, "glibc-heap": {KEEP: "1"}}
+def allocators() -> dict[str, tuple[dict[str, str], list[str]]]:
+    """Allocator name -> (environment additions, ``video_speed.py`` flags); jemalloc where its library is found."""
+    found = {"glibc": ({}, []), "glibc-heap": ({}, ["--keep-freed-memory"])}
     jemalloc = next((p for p in JEMALLOC_PATHS if Path(p).exists()), None)
     if jemalloc:
-        envs["jemalloc"] = {"LD_PRELOAD": jemalloc, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}
-    return envs
+        found["jemalloc"] = ({"LD_PRELOAD": jemalloc, "MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}, [])
+    return found
 
 
-def run_child(extra_env: dict[str, str], args: argparse.Namespace) -> dict:
-    """One ``video_speed.py`` run under ``extra_env``: its training step time, last loss, page faults, kernel share."""
+def run_child(extra_env: dict[str, str], flags: list[str], args: argparse.Namespace) -> dict:
+    """One ``video_speed.py`` run: its training step time, last loss, page faults and kernel share."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "LD_PRELOAD"}
-    env = {**inherited, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           **{k: v for k, v in extra_env.items() if k != KEEP}}
-    flags = ["--keep-freed-memory"] if KEEP in extra_env else []
+    env = {**inherited, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **extra_env}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "speed.json"
         subprocess.run([sys.executable, str(HERE / "video_speed.py"), "--presets", args.preset, "--threads", "1",
@@ -68,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=3, help="timed training steps per child (default 3)")
     p.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = p.parse_args(argv)
-    envs = allocator_envs()
-    runs: dict[str, list[dict]] = {name: [] for name in envs}
+    setups = allocators()
+    runs: dict[str, list[dict]] = {name: [] for name in setups}
     for round_index in range(args.rounds):
-        for name, extra in envs.items():
-            runs[name].append(run_child(extra, args))
+        for name, (extra_env, flags) in setups.items():
+            runs[name].append(run_child(extra_env, flags, args))
             print(f"round {round_index + 1}: {name:>14} {runs[name][-1]['train_s_per_step']:.2f} s/step", flush=True)
     base = statistics.median(r["train_s_per_step"] for r in runs["glibc"])
     losses = {r["train_last_loss"] for rs in runs.values() for r in rs}

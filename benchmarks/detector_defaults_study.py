@@ -23,7 +23,7 @@ import argparse
 import csv
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -105,15 +105,19 @@ def report(rows: list[dict], candidates: list[str], folds: int, seeds: list[int]
 
 
 def run_study(candidates: dict[str, dict], references: tuple[str, ...], fit: Callable, *, default_out: str,
-              title: str, description: str, base: str = "defaults", argv: list[str] | None = None) -> int:
+              title: str, description: str, base: str | None = "defaults", default_methods: Sequence[str] | None = None,
+              argv: list[str] | None = None) -> int:
     """The command line of a study: fit ``candidates`` and ``references`` (``fit(method, seed, X_train, X_test)`` ->
-    test scores) on every table and seed, a CSV row per fit, then :func:`report` into ``OUT.md``."""
+    test scores) on every table and seed, a CSV row per fit, then :func:`report` into ``OUT.md``.
+
+    ``--methods`` defaults to ``default_methods`` (every candidate and reference if None); the candidates among the
+    methods are ranked, and gains are measured against ``base`` (None: the first of them)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-root", default="../shared/datasets/adbench")
     parser.add_argument("--out", default=default_out)
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--block", default="classical")
-    parser.add_argument("--methods", default=",".join([*candidates, *references]))
+    parser.add_argument("--methods", default=",".join(default_methods or [*candidates, *references]))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--tables", help="comma-separated table names (default: every table of the block, in order); "
                         "a second process on other tables shares the CSV")
@@ -160,6 +164,7 @@ def run_study(candidates: dict[str, dict], references: tuple[str, ...], fit: Cal
     with open(csv_path) as f:
         rows = [r for r in csv.DictReader(f) if r["block"] == args.block]
     ranked = [m for m in methods if m in candidates]
+    base = ranked[0] if base is None else base
     text = (f"# {title} ({args.block})\n\n"
             + report(rows, ranked, args.folds, seeds, references, base) + "\n\n"
             + provenance(time.perf_counter() - tic, command="python " + " ".join(sys.argv)))
