@@ -277,8 +277,9 @@ def test_same_seed_same_scores_as_before_the_split_by_index():
     """Reference from memae at commit 7ba821b, whose fit copied the table for the train/validation split; fit now
     gathers batches by index (same rows, same order), so the same seed gives the same model and scores."""
     X = np.random.default_rng(3).normal(size=(300, 6)) * [1, 2, 3, 4, 5, 6]
-    # lr pinned: the reference predates the lr 3e-3 default
-    det = MemAEDetector(epochs=3, batch_size=64, lr=1e-3, device="cpu", random_state=0).fit(X)
+    # lr and network pinned: the reference predates the lr 3e-3 default and the relu/BatchNorm/dropout network
+    det = MemAEDetector(epochs=3, batch_size=64, lr=1e-3, activation="tanh", batch_norm=False, dropout=0.0,
+                        device="cpu", random_state=0).fit(X)
     assert det.best_epoch_ == 2
     reference = [2.1147923469543457, 3.3783862590789795, 0.2556542754173279, 0.9486858248710632]
     np.testing.assert_allclose(det.decision_scores_[:4], reference, rtol=1e-5)  # tolerance: other BLAS builds
@@ -377,6 +378,18 @@ def test_save_load_keeps_a_preprocessor_parameter(tmp_path):
     np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
 
 
+def test_the_default_network_is_the_table_recipes_and_the_papers_is_one_setting_away():
+    from memae.config import TABLE_RECIPE
+
+    X = np.random.default_rng(8).normal(size=(80, 5))
+    default = MemAEDetector(**FAST).fit(X)
+    assert [type(m).__name__ for m in default.model_.encoder][:4] == ["Linear", "BatchNorm1d", "ReLU", "Dropout"]
+    assert (default.activation, default.batch_norm, default.dropout) == (
+        TABLE_RECIPE.activation, TABLE_RECIPE.batch_norm, TABLE_RECIPE.dropout)
+    paper = MemAEDetector(activation="tanh", batch_norm=False, dropout=0.0, **FAST).fit(X)
+    assert {type(m).__name__ for m in paper.model_.encoder} == {"Linear", "Tanh"}
+
+
 def test_pyod_layer_options_build_that_network_and_survive_save_load(tmp_path):
     X = np.random.default_rng(7).normal(size=(80, 5))
     det = MemAEDetector(hidden=[16, 8], activation="relu", batch_norm=True, dropout=0.2, **FAST).fit(X)
@@ -406,6 +419,12 @@ def test_load_reads_a_detector_saved_before_the_preprocessor_was_a_scikit_learn_
     assert np.dtype(pre.dtype) == np.float32 and not hasattr(pre, "encoder_")  # the parameter, unfitted
     np.testing.assert_allclose(loaded.decision_function(X), loaded.decision_scores_, rtol=1e-6)  # the saved scores
     assert loaded.best_epoch_ == 2 and loaded.labels_.sum() == 30
+    # saved before the network was a parameter: it reads back as the network it was trained with, so a refit of
+    # the loaded parameters trains that network again, not today's default
+    assert (loaded.activation, loaded.batch_norm, loaded.dropout) == ("tanh", False, 0.0)
+    assert "Tanh" in {type(m).__name__ for m in loaded.model_.encoder}
+    refit = clone(loaded).set_params(epochs=1).fit(X)
+    assert {type(m).__name__ for m in refit.model_.encoder} == {type(m).__name__ for m in loaded.model_.encoder}
 
 
 def test_load_refuses_other_files(tmp_path, small):

@@ -614,3 +614,8 @@ def test_table_training_uses_the_detectors_table_recipe_and_flags_win(only_run, 
     assert code == 0, err
     train = yaml.safe_load((only_run(tmp_path / "runs") / "config.yaml").read_text())["train"]
     assert (train["epochs"], train["lr"], train["batch_size"]) == (2, TABLE_RECIPE.lr, TABLE_RECIPE.batch_size)
+    assert {k: signature[k].default for k in ("activation", "batch_norm", "dropout")} == {
+        "activation": TABLE_RECIPE.activation, "batch_norm": TABLE_RECIPE.batch_norm, "dropout": TABLE_RECIPE.dropout}
+    options = yaml.safe_load((only_run(tmp_path / "runs") / "config.yaml").read_text())["model"]["options"]
+    assert (options["activation"], options["batch_norm"], options["dropout"]) == (
+        TABLE_RECIPE.activation, TABLE_RECIPE.batch_norm, TABLE_RECIPE.dropout)

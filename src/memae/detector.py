@@ -56,13 +56,15 @@ PROBA_METHODS = ("linear", "unify")
 _DETECTOR_KEY = "detector"  # key of the detector's own state in the checkpoint's ``extra`` dict
 _DETECTOR_FORMAT = "memae-detector-v1"
 _SCORE_BATCH = 1024  # fixed, so that training and later scores go through the same batching
+# The network of detectors saved before activation/batch_norm/dropout were parameters (files do not name them).
+_NETWORK_BEFORE_PARAMETERS = {"activation": "tanh", "batch_norm": False, "dropout": 0.0}
 
 
 class MemAEDetector(BaseDetector):
     """Memory-augmented autoencoder (Gong et al., ICCV 2019) as an outlier detector for tables.
 
-    The network is the ``mlp`` architecture of :func:`memae.build_model` (fully connected, tanh, a memory of
-    ``num_slots`` prototypes over the code).  It is trained on ``X`` (assumed mostly normal) to reconstruct the
+    The network is the ``mlp`` architecture of :func:`memae.build_model` (fully connected, ReLU with BatchNorm and
+    dropout, a memory of ``num_slots`` prototypes over the code).  It is trained on ``X`` (assumed mostly normal) to reconstruct the
     rows; the anomaly score of a row is its mean squared reconstruction error after preprocessing.
 
     Parameters
@@ -74,16 +76,18 @@ class MemAEDetector(BaseDetector):
     hidden : "auto" or list of int, default="auto"
         Encoder widths after the input, the code last (the decoder mirrors them).  ``"auto"`` halves the
         preprocessed width down to a small code (:func:`memae.models.registry.auto_hidden`).
-    activation : {"tanh", "relu", "leaky_relu"}, default="tanh"
+    activation : {"tanh", "relu", "leaky_relu"}, default="relu"
         The hidden layers' non-linearity (the code and the output layer stay linear).
-    batch_norm : bool, default=False
+    batch_norm : bool, default=True
         ``BatchNorm1d`` after each hidden ``Linear`` (before the activation), as in PyOD's ``AutoEncoder``.  Its
         running statistics are recomputed over the training rows before each validation (``train.bn_recalibration``),
         so the evaluated network is the one that was trained.
-    dropout : float in [0, 1), default=0.0
-        Dropout after each hidden activation (PyOD's ``AutoEncoder``: 0.2).  With ``activation="relu"``,
-        ``batch_norm=True``, ``dropout=0.2`` and ``hidden=[64, 32]`` the network is PyOD's
-        (docs/results/table_network_study.md).
+    dropout : float in [0, 1), default=0.2
+        Dropout after each hidden activation, as in PyOD's ``AutoEncoder``.  These three defaults are PyOD's layer
+        at memae's own widths, chosen on the ADBench development tables for the AE and the MemAE variant
+        (docs/results/table_network_study.md, table_network_memae.md); ``memae train`` on a table uses them too.
+        ``activation="tanh", batch_norm=False, dropout=0.0`` is the paper's network (the default before
+        2026-12-04; detectors saved before then load with it), and adding ``hidden=[64, 32]`` gives PyOD's.
     num_slots : int, default=50
         ``N``, the number of memory slots.
     shrink_threshold : float in [0, 1) or str, default="1/N"
@@ -186,9 +190,9 @@ class MemAEDetector(BaseDetector):
         *,
         contamination: float = 0.1,
         hidden: str | list[int] = "auto",
-        activation: str = "tanh",
-        batch_norm: bool = False,
-        dropout: float = 0.0,
+        activation: str = TABLE_RECIPE.activation,
+        batch_norm: bool = TABLE_RECIPE.batch_norm,
+        dropout: float = TABLE_RECIPE.dropout,
         num_slots: int = 50,
         shrink_threshold: float | str = "1/N",
         entropy_weight: float = DEFAULT_ENTROPY_WEIGHT,
@@ -245,6 +249,9 @@ class MemAEDetector(BaseDetector):
         """
         self._check_params()
         X = self._validate_input(X, reset=True)
+        if self.batch_norm and X.shape[0] < 2:
+            raise DataError("batch_norm=True cannot train on 1 sample (BatchNorm needs 2 rows a batch); "
+                            "pass more rows or set batch_norm=False")
         self.preprocessor_ = self._make_preprocessor()
         x = self.preprocessor_.fit_transform(X).astype(np.float32, copy=False)  # (n, D) after one-hot/scaling
         _check_output_finite(x, self.preprocessor_, "X")
@@ -459,7 +466,8 @@ class MemAEDetector(BaseDetector):
             raise CheckpointError(
                 f"{path} is a memae checkpoint but not a saved MemAEDetector; load it with memae.training.load_model"
             )
-        params = dict(detector["params"])
+        # a detector saved before the network was a parameter was trained with the paper's network
+        params = {**_NETWORK_BEFORE_PARAMETERS, **detector["params"]}
         if device is not None:
             params["device"] = device
         try:
