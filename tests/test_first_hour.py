@@ -619,3 +619,6 @@ def test_table_training_uses_the_detectors_table_recipe_and_flags_win(only_run, 
     options = yaml.safe_load((only_run(tmp_path / "runs") / "config.yaml").read_text())["model"]["options"]
     assert (options["activation"], options["batch_norm"], options["dropout"]) == (
         TABLE_RECIPE.activation, TABLE_RECIPE.batch_norm, TABLE_RECIPE.dropout)
+    # a named architecture with layers of its own (kdd: the paper's tanh network) takes the schedule only
+    assert {o.split("=")[0] for o in TABLE_RECIPE.overrides(network=False)} == {
+        "train.epochs", "train.batch_size", "train.lr"}

@@ -104,8 +104,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             from ..config import TABLE_RECIPE
 
             # the table recipe MemAEDetector uses (TrainConfig's defaults are the paper's, for its image networks);
-            # the user's flags and --set come after it and win
-            config = load_config(None, TABLE_RECIPE.overrides() + _overrides(args))
+            # the user's flags and --set come after it and win.  A named architecture other than mlp (kdd) keeps
+            # its own layers.
+            network = config.model.architecture == "mlp" or not (args.architecture or _sets_architecture(args))
+            config = load_config(None, TABLE_RECIPE.overrides(network) + _overrides(args))
     from .checks import check_output_dir
 
     # names and option values, before any data is read or a run folder made

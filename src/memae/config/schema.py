@@ -104,10 +104,11 @@ class TableRecipe:
     _SECTIONS = {"epochs": "train", "batch_size": "train", "lr": "train",
                  "activation": "model.options", "batch_norm": "model.options", "dropout": "model.options"}
 
-    def overrides(self) -> list[str]:
-        """The recipe as ``section.key=value`` overrides (put before the user's, so that theirs win)."""
+    def overrides(self, network: bool = True) -> list[str]:
+        """The recipe as ``section.key=value`` overrides (put before the user's, so that theirs win); ``network=False``
+        leaves out the layer settings (for a named architecture other than ``mlp``, which has its own)."""
         return [f"{self._SECTIONS[f.name]}.{f.name}={str(getattr(self, f.name)).lower()}"
-                for f in dataclasses.fields(self)]
+                for f in dataclasses.fields(self) if network or self._SECTIONS[f.name] == "train"]
 
 
 TABLE_RECIPE = TableRecipe()
